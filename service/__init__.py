@@ -1,0 +1,1 @@
+"""Thái Nguyên Trace & Tour backend."""

@@ -1,0 +1,127 @@
+"""Command line: serve | migrate | seed | create-user."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+import asyncpg
+
+from service.auth import ROLES, create_user
+from service.db import EmbeddedPostgres
+from service.errors import ServiceError
+from service.migrate import MigrationError, migrate
+from service.observability import configure_logging
+from service.settings import ConfigError, Settings
+
+
+class DatabaseSession:
+    """The DSN to use: DATABASE_URL, or the embedded server started (and stopped) for this command."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedded: EmbeddedPostgres | None = None
+
+    def __enter__(self) -> str:
+        if self.settings.database_url:
+            return self.settings.database_url
+        self.embedded = EmbeddedPostgres(self.settings.pg_data_dir)
+        return self.embedded.start()
+
+    def __exit__(self, *_: object) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+async def _migrate(dsn: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        applied = await migrate(conn)
+        print(f"migrations applied: {len(applied)}" + (f" ({', '.join(applied)})" if applied else " (up to date)"))
+    finally:
+        await conn.close()
+
+
+async def _create_user(dsn: str, args: argparse.Namespace) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        user = await create_user(conn, phone=args.phone, password=args.password, full_name=args.name, role=args.role)
+        print(f"created {user.role} {user.phone} ({user.id})")
+    finally:
+        await conn.close()
+
+
+async def _seed(dsn: str, settings: Settings) -> None:
+    from service.seed import seed_demo
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+        summary = await seed_demo(conn, settings)
+        print(summary)
+    finally:
+        await conn.close()
+
+
+def serve(settings: Settings, dsn: str) -> None:
+    """Run granian with the configured workers; they build the app from the environment we pass on."""
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    os.environ["DATABASE_URL"] = dsn  # the workers are child processes: hand them the DSN we settled on
+    print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})")
+    print(f"  shopper page demo:  {settings.base_url}/demo")
+    print(f"  API documentation:  {settings.base_url}/schema")
+    print(f"  heritage sites:     {settings.base_url}/api/v1/sites")
+    print(f"  readiness:          {settings.base_url}/health/ready")
+    Granian(
+        "service.asgi:build",
+        factory=True,
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        workers=settings.workers,
+        respawn_failed_workers=True,
+        log_access=False,
+    ).serve()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP server (migrates first)")
+    sub.add_parser("migrate", help="apply pending migrations")
+    sub.add_parser("seed", help="load the demo data (idempotent)")
+    cu = sub.add_parser("create-user", help="create a user of any role (bootstrap an admin)")
+    cu.add_argument("--role", choices=ROLES, required=True)
+    cu.add_argument("--phone", required=True)
+    cu.add_argument("--password", required=True)
+    cu.add_argument("--name", default="Administrator")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        with DatabaseSession(settings) as dsn:
+            if args.command == "migrate":
+                asyncio.run(_migrate(dsn))
+            elif args.command == "seed":
+                asyncio.run(_seed(dsn, settings))
+            elif args.command == "create-user":
+                asyncio.run(_create_user(dsn, args))
+            elif args.command == "serve":
+                asyncio.run(_migrate(dsn))
+                serve(settings, dsn)
+    except (MigrationError, ServiceError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""The application factory: routers, lifespan, plugins and error handlers in one place."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.config.compression import CompressionConfig
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from service import media
+from service.auth import AuthController, build_jwt_auth
+from service.db import database_lifespan, provide_connection
+from service.errors import EXCEPTION_HANDLERS
+from service.health import HealthController
+from service.observability import RequestIdMiddleware
+from service.settings import Settings
+from service.storage import storage_lifespan
+from service.tourism import routes as tourism_routes
+from service.traceability import routes as traceability_routes
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the app; tests pass their own settings instead of editing the environment."""
+    settings = settings or Settings.from_env()
+    settings.check()
+    jwt_auth = build_jwt_auth(settings)
+    prometheus = PrometheusConfig(
+        app_name="trace_tour",
+        prefix="trace_tour",
+        group_path=True,
+        exclude=["^/metrics", "^/health"],
+    )
+
+    @asynccontextmanager
+    async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.jwt_auth = jwt_auth
+        yield
+
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            MetricsController,
+            AuthController,
+            *media.route_handlers,
+            *traceability_routes.route_handlers,
+            *tourism_routes.route_handlers,
+        ],
+        dependencies={"db": Provide(provide_connection)},
+        lifespan=[state_lifespan, database_lifespan, storage_lifespan],
+        on_app_init=[jwt_auth.on_app_init],
+        middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
+        exception_handlers=EXCEPTION_HANDLERS,
+        cors_config=CORSConfig(allow_origins=["*"], expose_headers=["Link", "ETag", "X-Request-ID", "Location"]),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        openapi_config=OpenAPIConfig(
+            title="Thái Nguyên Trace & Tour",
+            version="1.0.0",
+            description="OCOP traceability with QR codes, and heritage sites with audio guides.",
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+            ),
+        ),
+        debug=False,
+    )

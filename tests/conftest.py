@@ -1,0 +1,127 @@
+"""Test fixtures: one real PostgreSQL per session, a fresh database per test cloned from a migrated template."""
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.auth import Role, create_user
+from service.db import EmbeddedPostgres
+from service.migrate import migrate
+from service.settings import Settings
+
+TEST_JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
+
+
+def with_database(dsn: str, name: str) -> str:
+    """Same server, another database: swap the path of the DSN."""
+    parts = urlsplit(dsn)
+    return parts._replace(path=f"/{name}").geturl()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The embedded server, started once for the whole session (the same code path `make run` uses)."""
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("pg") / "data")
+    dsn = server.start()
+    try:
+        yield dsn
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def template_dsn(postgres_server: str) -> str:
+    """A database migrated with the real migrations; each test clones it."""
+    admin = await asyncpg.connect(postgres_server)
+    try:
+        await admin.execute("drop database if exists tt_template")
+        await admin.execute("create database tt_template")
+    finally:
+        await admin.close()
+    dsn = with_database(postgres_server, "tt_template")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return dsn
+
+
+@pytest.fixture
+async def database_url(postgres_server: str, template_dsn: str) -> AsyncIterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server)
+    try:
+        await admin.execute(f'create database "{name}" template tt_template')
+        yield with_database(postgres_server, name)
+    finally:
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test's database, for arranging and checking state."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def media_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "media"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(database_url: str, media_dir: Path) -> Settings:
+    return Settings(
+        env="test",
+        database_url=database_url,
+        media_dir=str(media_dir),
+        jwt_secret=TEST_JWT_SECRET,
+        public_base_url="https://trace.example.vn",
+        db_pool_min=0,
+        db_pool_max=8,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as test_client:
+        yield test_client
+
+
+UserFactory = Callable[..., Awaitable[dict[str, str]]]
+
+
+@pytest.fixture
+def make_user(db: asyncpg.Connection, client: AsyncTestClient[Litestar]) -> UserFactory:
+    """Create a user of a role and sign in through the real login route; returns auth headers plus ids."""
+    counter = iter(range(10_000))
+
+    async def factory(role: Role = "farmer", *, name: str | None = None) -> dict[str, str]:
+        phone = f"09{next(counter):02d}{uuid.uuid4().int % 10**6:06d}"
+        password = "mật-khẩu-an-toàn-1"
+        user = await create_user(db, phone=phone, password=password, full_name=name or f"Test {role}", role=role)
+        response = await client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        return {"Authorization": f"Bearer {token}", "X-User-Id": str(user.id), "X-Phone": user.phone}
+
+    return factory
