@@ -106,12 +106,12 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | bool | None:
             return False
         return max(0, size - suffix), size - 1
     start = int(first)
-    end = int(last) if last else size - 1
-    if end < start:
+    if last and int(last) < start:
         return None
     if start >= size:
         return False
-    return start, min(end, size - 1)
+    end = min(int(last), size - 1) if last else size - 1
+    return start, end
 
 
 def plan_response(
