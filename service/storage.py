@@ -353,9 +353,7 @@ class S3Store:
                     obj = self.client.get_object(Bucket=self.bucket, Key=check_key(key), IfMatch=version)
             except Exception as exc:
                 if _precondition_failed(exc):
-                    raise ObjectChanged(
-                        "the upload was replaced while it was being checked; complete it again"
-                    ) from exc
+                    raise ObjectChanged(_CHANGED) from exc
                 raise
             body = obj["Body"]
             hasher = hashlib.sha256()
@@ -375,17 +373,19 @@ class S3Store:
             copy_source: CopySourceTypeDef = {"Bucket": self.bucket, "Key": check_key(source)}
             try:
                 if version is None:
-                    self.client.copy_object(Bucket=self.bucket, Key=check_key(target), CopySource=copy_source)
+                    copied = self.client.copy_object(Bucket=self.bucket, Key=check_key(target), CopySource=copy_source)
                 else:
-                    self.client.copy_object(
+                    copied = self.client.copy_object(
                         Bucket=self.bucket, Key=check_key(target), CopySource=copy_source, CopySourceIfMatch=version
                     )
             except Exception as exc:
                 if _precondition_failed(exc):
-                    raise ObjectChanged(
-                        "the upload was replaced while it was being checked; complete it again"
-                    ) from exc
+                    raise ObjectChanged(_CHANGED) from exc
                 raise
+            # Belt and braces for servers that ignore CopySourceIfMatch: check what was actually copied.
+            if version is not None and copied.get("CopyObjectResult", {}).get("ETag") != version:
+                self.client.delete_object(Bucket=self.bucket, Key=target)
+                raise ObjectChanged(_CHANGED)
             self.client.delete_object(Bucket=self.bucket, Key=source)
 
         await asyncio.to_thread(move)
