@@ -328,6 +328,31 @@ async def store_server_bytes(
     return media_id
 
 
+async def sweep_abandoned_uploads(conn: asyncpg.Connection, store: MediaStore, *, grace_seconds: int = 3600) -> int:
+    """Remove pending uploads whose URL expired over `grace_seconds` ago, bytes first; returns how many."""
+    rows = await conn.fetch(
+        """
+        select id, storage_key from media
+        where status = 'pending' and expires_at < now() - make_interval(secs => $1)
+        order by expires_at limit 500
+        """,
+        grace_seconds,
+    )
+    swept = 0
+    for row in rows:
+        try:
+            deleted = await conn.fetchval(
+                "delete from media where id = $1 and status = 'pending' returning id", row["id"]
+            )
+        except asyncpg.ForeignKeyViolationError:
+            continue  # something refers to it: leave it for a person to look at
+        if deleted is not None:
+            await store.delete(staging_key(row["id"]))
+            await store.delete(row["storage_key"])
+            swept += 1
+    return swept
+
+
 # --- routes ------------------------------------------------------------------------------------------
 
 
@@ -389,7 +414,7 @@ class MediaController(Controller):
     @route(
         "/{media_id:uuid}",
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        operation_id="getMedia",
+        operation_id=lambda _handler, method, _path: "getMedia" if method == "GET" else "headMedia",
         exclude_from_auth=True,
         opt={SKIP_COMPRESSION: True},
     )

@@ -1,4 +1,4 @@
-"""Media storage: LocalStore (default) and S3Store (boto3) behind one MediaStore interface.
+"""Media storage: LocalStore (default) and S3Store (boto3, in storage_s3) behind one MediaStore interface.
 
 Both stores hand the client an upload target (a URL to PUT the bytes to), then let the media
 service inspect what arrived (size, first bytes, sha256) before it is marked ready.
@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias, runtime_checkable
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
 from urllib.parse import urlencode
 
 import anyio
@@ -27,12 +27,8 @@ from litestar.di import NamedDependency
 from service.errors import Forbidden, ServiceError
 from service.settings import Settings
 
-if TYPE_CHECKING:
-    from mypy_boto3_s3.client import S3Client
-    from mypy_boto3_s3.type_defs import CopySourceTypeDef
-
 HASH_CHUNK = 1024 * 1024
-_CHANGED = "the upload was replaced while it was being checked; complete it again"
+CHANGED_DETAIL = "the upload was replaced while it was being checked; complete it again"
 DOWNLOAD_URL_TTL_SECONDS = 300
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
@@ -240,7 +236,7 @@ class LocalStore:
         def digest() -> str:
             with path.open("rb") as f:
                 if version is not None and _file_version(os.fstat(f.fileno())) != version:
-                    raise ObjectChanged(_CHANGED)
+                    raise ObjectChanged(CHANGED_DETAIL)
                 return hashlib.file_digest(f, "sha256").hexdigest()
 
         return await asyncio.to_thread(digest)
@@ -250,7 +246,7 @@ class LocalStore:
 
         def move() -> None:
             if version is not None and _file_version(source_path.stat()) != version:
-                raise ObjectChanged(_CHANGED)
+                raise ObjectChanged(CHANGED_DETAIL)
             target_path.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source_path, target_path)
 
@@ -278,165 +274,13 @@ class LocalStore:
         return LocalFile(self.path_for(key))
 
 
-# --- S3Store ---------------------------------------------------------------------------------------
-
-
-def _is_missing(exc: Exception) -> bool:
-    from botocore.exceptions import ClientError
-
-    if not isinstance(exc, ClientError):
-        return False
-    code = str(exc.response.get("Error", {}).get("Code", ""))
-    return code in {"404", "NoSuchKey", "NotFound"}
-
-
-def _precondition_failed(exc: Exception) -> bool:
-    from botocore.exceptions import ClientError
-
-    if not isinstance(exc, ClientError):
-        return False
-    return str(exc.response.get("Error", {}).get("Code", "")) in {"412", "PreconditionFailed"}
-
-
-@dataclass(slots=True)
-class S3Store:
-    """An S3-protocol bucket (Tigris on Fly, MinIO, AWS); clients PUT and GET through presigned URLs."""
-
-    client: "S3Client" = field(repr=False)
-    bucket: str
-    url_ttl_seconds: int = 900
-    kind: Literal["local", "s3"] = "s3"
-
-    async def create_upload(self, key: str, *, media_id: uuid.UUID, content_type: str, size: int) -> UploadTarget:
-        check_key(key)
-        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=self.url_ttl_seconds)
-        url = await asyncio.to_thread(
-            self.client.generate_presigned_url,
-            "put_object",
-            Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
-            ExpiresIn=self.url_ttl_seconds,
-            HttpMethod="PUT",
-        )
-        return UploadTarget(url=url, method="PUT", headers={"Content-Type": content_type}, expires_at=expires_at)
-
-    async def stat(self, key: str) -> ObjectInfo | None:
-        try:
-            head = await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=check_key(key))
-        except Exception as exc:
-            if _is_missing(exc):
-                return None
-            raise
-        return ObjectInfo(size=int(head["ContentLength"]), version=head["ETag"])
-
-    async def read_range(self, key: str, start: int, length: int) -> bytes:
-        if length <= 0:
-            return b""
-
-        def read() -> bytes:
-            obj = self.client.get_object(
-                Bucket=self.bucket, Key=check_key(key), Range=f"bytes={start}-{start + length - 1}"
-            )
-            body = obj["Body"]
-            try:
-                return body.read()
-            finally:
-                body.close()
-
-        return await asyncio.to_thread(read)
-
-    async def sha256(self, key: str, *, version: str | None = None) -> str:
-        def digest() -> str:
-            try:
-                if version is None:
-                    obj = self.client.get_object(Bucket=self.bucket, Key=check_key(key))
-                else:
-                    obj = self.client.get_object(Bucket=self.bucket, Key=check_key(key), IfMatch=version)
-            except Exception as exc:
-                if _precondition_failed(exc):
-                    raise ObjectChanged(_CHANGED) from exc
-                raise
-            body = obj["Body"]
-            hasher = hashlib.sha256()
-            try:
-                for chunk in body.iter_chunks(HASH_CHUNK):
-                    hasher.update(chunk)
-            finally:
-                body.close()
-            return hasher.hexdigest()
-
-        return await asyncio.to_thread(digest)
-
-    async def promote(self, source: str, target: str, *, version: str | None = None) -> None:
-        """Server-side copy then delete: the client's upload URL can never overwrite a verified object."""
-
-        def move() -> None:
-            copy_source: CopySourceTypeDef = {"Bucket": self.bucket, "Key": check_key(source)}
-            try:
-                if version is None:
-                    copied = self.client.copy_object(Bucket=self.bucket, Key=check_key(target), CopySource=copy_source)
-                else:
-                    copied = self.client.copy_object(
-                        Bucket=self.bucket, Key=check_key(target), CopySource=copy_source, CopySourceIfMatch=version
-                    )
-            except Exception as exc:
-                if _precondition_failed(exc):
-                    raise ObjectChanged(_CHANGED) from exc
-                raise
-            # Belt and braces for servers that ignore CopySourceIfMatch: check what was actually copied.
-            if version is not None and copied.get("CopyObjectResult", {}).get("ETag") != version:
-                self.client.delete_object(Bucket=self.bucket, Key=target)
-                raise ObjectChanged(_CHANGED)
-            self.client.delete_object(Bucket=self.bucket, Key=source)
-
-        await asyncio.to_thread(move)
-
-    async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=check_key(key))
-
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(
-            self.client.put_object, Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
-        )
-
-    async def download(self, key: str, *, content_type: str) -> Download:
-        url = await asyncio.to_thread(
-            self.client.generate_presigned_url,
-            "get_object",
-            Params={"Bucket": self.bucket, "Key": check_key(key), "ResponseContentType": content_type},
-            ExpiresIn=DOWNLOAD_URL_TTL_SECONDS,
-            HttpMethod="GET",
-        )
-        return RemoteURL(url=url, expires_in=DOWNLOAD_URL_TTL_SECONDS)
-
-
-def build_s3_client(settings: Settings) -> "S3Client":
-    """A boto3 S3 client with bounded timeouts and standard retries (blocking: call in a thread)."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=5,
-        read_timeout=30,
-        retries={"max_attempts": 5, "mode": "standard"},
-        signature_version="s3v4",
-        s3={"addressing_style": "path"},
-    )
-    client: S3Client = boto3.session.Session().client(
-        "s3",
-        endpoint_url=settings.s3_endpoint_url,
-        region_name=settings.s3_region,
-        aws_access_key_id=settings.s3_access_key_id,
-        aws_secret_access_key=settings.s3_secret_access_key,
-        config=config,
-    )
-    return client
-
-
 @asynccontextmanager
 async def storage_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Open the configured store, keep it on app.state.media_store, close the S3 client at shutdown."""
     settings: Settings = app.state.settings
     if settings.media_store == "s3":
+        from service.storage_s3 import S3Store, build_s3_client  # boto3 loads only when S3 is configured
+
         assert settings.s3_bucket is not None  # Settings.check() refuses s3 without a bucket
         client = await asyncio.to_thread(build_s3_client, settings)
         app.state.media_store = S3Store(client, settings.s3_bucket, settings.upload_url_ttl_seconds)
@@ -473,10 +317,8 @@ __all__ = [
     "ObjectChanged",
     "ObjectInfo",
     "RemoteURL",
-    "S3Store",
     "UploadTarget",
     "UploadTooLarge",
-    "build_s3_client",
     "check_key",
     "provide_media_store",
     "storage_lifespan",

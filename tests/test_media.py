@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from service.errors import PROBLEM_JSON, InvalidInput
-from service.media import media_urls, public_url, store_server_bytes
+from service.media import media_urls, public_url, store_server_bytes, sweep_abandoned_uploads
 from service.storage import LocalStore
 from tests.conftest import UserFactory
 
@@ -295,3 +295,27 @@ async def test_server_side_bytes_and_urls(
         await store_server_bytes(db, store, owner, "audio_track", data, "audio/ogg")
     assert refused.value.code == "type_mismatch"
     assert stored_files(media_dir) == before
+
+
+async def test_abandoned_uploads_are_swept(
+    client: AsyncTestClient[Litestar], app: Litestar, make_user: UserFactory, db: asyncpg.Connection, media_dir: Path
+) -> None:
+    auth = await make_user()
+    data = png_bytes()
+    abandoned = await declare(client, auth, declaration(data, "image/png"))
+    fresh = await declare(client, auth, declaration(data, "image/png"))
+    await upload(client, abandoned, data)
+    await upload(client, fresh, data)
+    await db.execute(
+        "update media set expires_at = now() - interval '2 hours' where id = $1", uuid.UUID(abandoned["id"])
+    )
+    assert await sweep_abandoned_uploads(db, app.state.media_store) == 1
+    assert [p.name for p in stored_files(media_dir)] == [fresh["id"]]
+    assert await db.fetchval("select count(*) from media") == 1
+
+
+async def test_openapi_lists_the_media_operations(client: AsyncTestClient[Litestar]) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    expected = {"createMedia", "uploadMediaBytes", "completeMedia", "getMediaMeta", "getMedia", "headMedia"}
+    assert expected <= operations

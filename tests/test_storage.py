@@ -26,7 +26,8 @@ from service.errors import PROBLEM_JSON
 from service.media import store_server_bytes
 from service.mediatypes import sniff
 from service.settings import Settings
-from service.storage import LocalStore, ObjectChanged, S3Store, UnsafeKey, build_s3_client, check_key
+from service.storage import LocalStore, ObjectChanged, UnsafeKey, check_key
+from service.storage_s3 import S3Store, build_s3_client
 from tests.conftest import UserFactory
 
 # --- real files, small ----------------------------------------------------------------------------------
