@@ -356,9 +356,9 @@ def stilt_house() -> Model:
 
     ladder = Mesh()
     foot_z, top_y = porch_edge + 1.15, floor_top + 0.06
-    rail_x = 0.28
+    rail_x = 0.28  # rails start 21 mm up so their tilted feet stop at the ground
     for x in (-rail_x, rail_x):
-        ladder.add_beam((x, 0.0, foot_z), (x, top_y, porch_edge), 0.06, 0.08, (1.0, 0.0, 0.0))
+        ladder.add_beam((x, 0.021, foot_z), (x, top_y, porch_edge), 0.06, 0.08, (1.0, 0.0, 0.0))
     rungs = 6
     for i in range(1, rungs + 1):
         f = i / (rungs + 1)
