@@ -18,6 +18,7 @@ from service.db import database_lifespan, provide_connection
 from service.errors import EXCEPTION_HANDLERS
 from service.health import HealthController
 from service.observability import RequestIdMiddleware
+from service.open_data import OpenDataCatalogController
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.jwt_auth = jwt_auth
+        app.state.open_datasets = [*traceability_routes.open_datasets, *tourism_routes.open_datasets]
         yield
 
     return Litestar(
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            OpenDataCatalogController,
             *media.route_handlers,
             *traceability_routes.route_handlers,
             *tourism_routes.route_handlers,
