@@ -22,6 +22,7 @@ from service.open_data import OpenDataCatalogController
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
+from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
 
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OpenDataCatalogController,
             *media.route_handlers,
             *traceability_routes.route_handlers,
+            *resolver_routes.route_handlers,
             *tourism_routes.route_handlers,
         ],
         dependencies={"db": Provide(provide_connection)},
