@@ -82,7 +82,6 @@ def serve(settings: Settings, dsn: str) -> int:
     env = {**os.environ, "DATABASE_URL": dsn}  # the workers build the app from the DSN settled on here
     print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})", flush=True)
     for label, path in (
-        ("shopper page (demo batch)", "/demo"),
         ("API documentation", "/schema"),
         ("heritage sites", "/api/v1/sites"),
         ("open data", "/open-data/catalog.json"),
