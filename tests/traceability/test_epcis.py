@@ -2,22 +2,21 @@
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 from jsonschema import Draft7Validator
 
+from tests.standards import STANDARDS
 from tests.traceability import factories as f
 
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "shared" / "standards" / "epcis" / "EPCIS-JSON-Schema.json"
+SCHEMA_PATH = STANDARDS / "epcis" / "EPCIS-JSON-Schema.json"
 
 
 @pytest.fixture(scope="module")
 def validator() -> Draft7Validator:
-    path = SCHEMA_PATH if SCHEMA_PATH.exists() else Path("/work/shared/standards/epcis/EPCIS-JSON-Schema.json")
-    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 

@@ -1,24 +1,24 @@
 """The demo seed: full histories, valid chains, a recall, clearly marked, and idempotent."""
 
 import json
-from pathlib import Path
 from typing import Any
 
 import asyncpg
 from jsonschema import Draft7Validator
 
-from service.db import _init_connection
+from service.db import init_connection
 from service.settings import Settings
 from service.traceability.seed import DEMO, seed_traceability
+from tests.standards import STANDARDS
 from tests.traceability import factories as f
 
-EPCIS_SCHEMA = json.loads(Path("/work/shared/standards/epcis/EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
+EPCIS_SCHEMA = json.loads((STANDARDS / "epcis" / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
 
 
 async def test_seed_builds_full_histories_once(
     client: f.Client, db: asyncpg.Connection, settings: Settings, make_user: Any
 ) -> None:
-    await _init_connection(db)
+    await init_connection(db)
     first = await seed_traceability(db, settings)
     assert "5 batches" in first
     tables = ("organizations", "products", "batches", "events", "certifications", "plots")

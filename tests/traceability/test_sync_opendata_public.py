@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from service.db import _init_connection
+from service.db import init_connection
 from service.traceability import public
 from service.traceability.places import fold
 from tests.traceability import factories as f
@@ -138,7 +138,7 @@ async def test_public_batch_view_near_and_search(client: f.Client, db: asyncpg.C
     )
     lot = await f.batch(client, headers, prod["id"], plot_id=area["id"], lot="TC01")
     await f.event(client, headers, lot["id"], biz_step="packing")
-    await _init_connection(db)  # jsonb as Python values, as on the app's pooled connections
+    await init_connection(db)  # jsonb as Python values, as on the app's pooled connections
     view = await public.batch_view(db, uuid.UUID(lot["id"]), "en")
     assert view is not None
     assert view.product.name == "Tân Cương tea buds"
