@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.security.jwt import Token
 from litestar.types import ControllerRouterHandler
 
@@ -67,10 +67,10 @@ class BatchCodesController(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         state: State,
-        batch_id: uuid.UUID,
-        size: Annotated[int, Parameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
-        quiet_zone: Annotated[int, Parameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
-        error_correction: Annotated[ErrorCorrection, Parameter(query="ec")] = "M",
+        batch_id: FromPath[uuid.UUID],
+        size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
+        quiet_zone: Annotated[int, QueryParameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
+        error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
     ) -> Response[Any]:
         """PNG QR code of the batch's URI (public: it only encodes what is printed on the pack)."""
         return await self._qr(request, db, state, batch_id, "png", size, quiet_zone, error_correction)
@@ -81,10 +81,10 @@ class BatchCodesController(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         state: State,
-        batch_id: uuid.UUID,
-        size: Annotated[int, Parameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
-        quiet_zone: Annotated[int, Parameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
-        error_correction: Annotated[ErrorCorrection, Parameter(query="ec")] = "M",
+        batch_id: FromPath[uuid.UUID],
+        size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
+        quiet_zone: Annotated[int, QueryParameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
+        error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
     ) -> Response[Any]:
         """SVG QR code of the batch's URI."""
         return await self._qr(request, db, state, batch_id, "svg", size, quiet_zone, error_correction)
@@ -95,7 +95,7 @@ class BatchCodesController(Controller):
         request: Request[CurrentUser, Token, Any],
         db: DB,
         state: State,
-        batch_id: uuid.UUID,
+        batch_id: FromPath[uuid.UUID],
         data: JSONBody[UnitsCreate],
     ) -> UnitsCreated:
         """Create serialized units (random serials) for a batch; the owning organization only."""
@@ -108,9 +108,9 @@ class BatchCodesController(Controller):
         request: Request[CurrentUser, Token, Any],
         db: DB,
         state: State,
-        batch_id: uuid.UUID,
-        first: Annotated[int | None, Parameter(query="from", ge=1)] = None,
-        last: Annotated[int | None, Parameter(query="to", ge=1)] = None,
+        batch_id: FromPath[uuid.UUID],
+        first: Annotated[int | None, QueryParameter(name="from", ge=1)] = None,
+        last: Annotated[int | None, QueryParameter(name="to", ge=1)] = None,
     ) -> Response[Any]:
         """A4 label sheet (QR, product, lot, serial) for all units or the range from..to."""
         settings: Settings = state.settings
@@ -131,9 +131,9 @@ class BatchCodesController(Controller):
         self,
         request: Request[CurrentUser, Token, Any],
         db: DB,
-        batch_id: uuid.UUID,
-        since: date | None = None,
-        until: date | None = None,
+        batch_id: FromPath[uuid.UUID],
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
     ) -> BatchScans:
         """Counted scans per local day (Asia/Ho_Chi_Minh) for the producing organization."""
         await owned_batch(db, request.user, batch_id)
@@ -153,7 +153,10 @@ class ScanAlertsController(Controller):
 
     @get("/alerts", operation_id="scan_alerts")
     async def alerts(
-        self, db: DB, limit: Annotated[int, Parameter(ge=1, le=500)] = 100, before: datetime | None = None
+        self,
+        db: DB,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        before: FromQuery[datetime | None] = None,
     ) -> list[ScanAlert]:
         """Units flagged as possibly counterfeit (too many scans, impossible travel), newest first."""
         return await recent_alerts(db, limit, before)

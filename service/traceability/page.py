@@ -10,7 +10,7 @@ import time
 import uuid
 from collections import OrderedDict
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import asyncpg
 import msgspec
@@ -25,6 +25,7 @@ class PlaceRef(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None = None
 
 
+@runtime_checkable
 class NearbySites(Protocol):
     """What the shopper page needs from the tourism domain (wired in app.py as the `nearby_sites` dependency)."""
 

@@ -12,14 +12,15 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Litestar, Request, Response, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.handlers import route
-from litestar.params import Dependency
+from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from service.auth import client_address
@@ -150,7 +151,7 @@ def _parse(parser: Any, path: str) -> Any:
     exclude_from_auth=True,
     tags=["resolver"],
 )
-async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, rest: str) -> Response[Any]:
+async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, rest: FromPath[str]) -> Response[Any]:
     """GS1 Digital Link resolver: redirect to the shopper page, a requested link type, or the linkset."""
     return await resolve(request, db, state, _parse(parse_digital_link, _raw_path(request)))
 
@@ -162,7 +163,7 @@ async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, re
     exclude_from_auth=True,
     tags=["resolver"],
 )
-async def resolve_short(request: Request[Any, Any, Any], db: DB, state: State, rest: str) -> Response[Any]:
+async def resolve_short(request: Request[Any, Any, Any], db: DB, state: State, rest: FromPath[str]) -> Response[Any]:
     """Short codes of products without a GTIN: the same answers as the Digital Link resolver."""
     return await resolve(request, db, state, _parse(parse_short_link, _raw_path(request)))
 
@@ -182,7 +183,7 @@ async def resolver_description(state: State) -> Response[dict[str, Any]]:
 
 # --- the shopper page ----------------------------------------------------------------------------
 
-NearbySitesDependency = Annotated[NearbySites | None, Dependency(skip_validation=True)]
+NearbySitesDependency = NamedDependency[NearbySites | None]
 HTML_TYPE = "text/html; charset=utf-8"
 
 
@@ -297,7 +298,7 @@ class ShopperPageController(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         state: State,
-        code: str,
+        code: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The shopper page of a batch (HTML; JSON with Accept: application/json)."""
@@ -314,8 +315,8 @@ class ShopperPageController(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         state: State,
-        code: str,
-        serial: str,
+        code: FromPath[str],
+        serial: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The shopper page of one serialized unit: the batch page plus genuine/suspicious status."""
@@ -332,7 +333,7 @@ class ShopperPageController(Controller):
         request: Request[Any, Any, Any],
         db: DB,
         state: State,
-        gtin: str,
+        gtin: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The product-level page a bare GTIN resolves to."""
