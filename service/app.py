@@ -15,7 +15,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from service import media
 from service.auth import AuthController, build_jwt_auth
 from service.db import database_lifespan, provide_connection
-from service.errors import EXCEPTION_HANDLERS
+from service.errors import EXCEPTION_HANDLERS, document_problems
 from service.health import HealthController
 from service.observability import RequestIdMiddleware
 from service.open_data import OpenDataCatalogController
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.open_datasets = [*traceability_routes.open_datasets, *tourism_routes.open_datasets]
         yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
@@ -79,3 +79,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app.openapi_schema)
+    return app

@@ -26,7 +26,8 @@ Stars = Annotated[int, Meta(ge=1, le=5)]
 CommuneCode = Annotated[str, Meta(pattern=r"^[0-9]{4,5}$", description="official 2025 commune/ward code, e.g. 05443")]
 Gtin = Annotated[str, Meta(min_length=8, max_length=20, description="GTIN-8/12/13/14 with its check digit")]
 Lot = Annotated[str, Meta(min_length=1, max_length=20, description="GS1 AI 10: set 82, at most 20 characters")]
-Quantity = Annotated[Decimal, Meta(gt=0, le=Decimal("1e12"))]
+# msgspec has no numeric constraints for Decimal: the services check 0 < q <= 1e12 (invalid_quantity)
+Quantity = Annotated[Decimal, Meta(description="a positive decimal number, at most 1e12")]
 Unit = Annotated[str, Meta(min_length=1, max_length=20, description="e.g. kg, tấn, hộp, túi")]
 MediaIds = Annotated[list[uuid.UUID], Meta(max_length=20)]
 # {"vi": required, "en": optional, other BCP 47 languages allowed}
@@ -193,7 +194,7 @@ class PlotCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     commune_code: CommuneCode
     # GeoJSON (RFC 7946, [lon, lat]): {"type": "Point", "coordinates": [105.8, 21.6]} or a Polygon
     geometry: dict[str, Any]
-    area_m2: Annotated[Decimal, Meta(gt=0, le=Decimal("1e9"))] | None = None
+    area_m2: Annotated[Decimal, Meta(description="positive, at most 1e9")] | None = None
     crops: Crops = msgspec.field(default_factory=list)
 
 
@@ -338,6 +339,7 @@ class EventRead(msgspec.Struct, kw_only=True):
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
     details: dict[str, Any]
+    recorded_by: uuid.UUID | None
     prev_hash: str
     hash: str
 
