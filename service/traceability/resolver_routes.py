@@ -76,6 +76,15 @@ async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
         await asyncio.to_thread(renderer.close)
 
 
+def per_method(name: str) -> Any:
+    """GET and HEAD share a handler; OpenAPI wants one operation id per method."""
+
+    def operation_id(handler: Any, method: str, path: Any) -> str:
+        return name if method.upper() == "GET" else f"{name}_{method.lower()}"
+
+    return operation_id
+
+
 class BadIdentifier(ServiceError):
     status, code, title = 400, "invalid_digital_link", "Invalid identifier"
 
@@ -147,7 +156,7 @@ def _parse(parser: Any, path: str) -> Any:
 @route(
     "/01/{rest:path}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    operation_id="resolve_digital_link",
+    operation_id=per_method("resolve_digital_link"),
     exclude_from_auth=True,
     tags=["resolver"],
 )
@@ -159,7 +168,7 @@ async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, re
 @route(
     "/q/{rest:path}",
     http_method=[HttpMethod.GET, HttpMethod.HEAD],
-    operation_id="resolve_short_code",
+    operation_id=per_method("resolve_short_code"),
     exclude_from_auth=True,
     tags=["resolver"],
 )
@@ -290,7 +299,7 @@ class ShopperPageController(Controller):
     @route(
         "/trace/{code:str}",
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        operation_id="batch_page",
+        operation_id=per_method("batch_page"),
         exclude_from_auth=True,
     )
     async def batch_page(
@@ -307,7 +316,7 @@ class ShopperPageController(Controller):
     @route(
         "/trace/{code:str}/{serial:str}",
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        operation_id="unit_page",
+        operation_id=per_method("unit_page"),
         exclude_from_auth=True,
     )
     async def unit_page(
@@ -325,7 +334,7 @@ class ShopperPageController(Controller):
     @route(
         "/p/{gtin:str}",
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        operation_id="product_page",
+        operation_id=per_method("product_page"),
         exclude_from_auth=True,
     )
     async def product_page(
