@@ -85,7 +85,7 @@ async def batch_access(conn: asyncpg.Connection, user_id: uuid.UUID, org_id: uui
 async def insert_units(conn: asyncpg.Connection, batch_id: uuid.UUID, serials: list[str]) -> int:
     """Append serials after the batch's last unit; returns the first new seq. Call inside a transaction."""
     # Serialise creators of the same batch without locking the batches row (the event chain uses it).
-    await conn.execute("select pg_advisory_xact_lock(hashtextextended('units:' || $1::text, 0))", batch_id)
+    await conn.execute("select pg_advisory_xact_lock(hashtextextended('units:' || $1::uuid::text, 0))", batch_id)
     first: int = await conn.fetchval("select coalesce(max(seq), 0) + 1 from units where batch_id = $1", batch_id)
     if first - 1 + len(serials) > MAX_UNITS_PER_BATCH:
         raise InvalidInput(f"a batch has at most {MAX_UNITS_PER_BATCH} units", code="too_many_units")
