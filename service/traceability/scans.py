@@ -149,6 +149,11 @@ class ScanRecorder:
     def pending(self) -> int:
         return len(self._buffer)
 
+    @property
+    def idle(self) -> bool:
+        """Nothing buffered and no flush running."""
+        return not self._buffer and not self._lock.locked()
+
     async def flush(self) -> int:
         """Write everything buffered; on a database error the scans go back to the buffer."""
         async with self._lock:
