@@ -149,9 +149,8 @@ class BatchCodesController(Controller):
 class ScanAlertsController(Controller):
     path = "/api/v1/scans"
     tags = ["scans"]
-    guards = [requires_role("inspector", "admin")]
 
-    @get("/alerts", operation_id="scan_alerts")
+    @get("/alerts", operation_id="scan_alerts", guards=[requires_role("inspector", "admin")])
     async def alerts(
         self,
         db: DB,

