@@ -1,5 +1,6 @@
 -- Heritage sites, their points of interest, narrated tracks and tours.
--- Texts are jsonb maps keyed by language code: {"vi": ..., "en": ...}.
+-- Texts are jsonb maps keyed by language code: {"vi": {...}, "en": {...}}; a site's per-language
+-- texts hold its name, summary, history, address, opening hours, tickets and ranking wording.
 -- search_name / search_body hold diacritic-folded text written by the service (no unaccent here).
 
 create table tourism_sites (
@@ -10,16 +11,15 @@ create table tourism_sites (
     texts jsonb not null check (jsonb_typeof(texts) = 'object'),
     lat double precision not null check (lat between -90 and 90),
     lon double precision not null check (lon between -180 and 180),
-    address text not null default '',
     commune_code text check (commune_code ~ '^[0-9]{5}$'),
-    opening_hours jsonb not null default '{}' check (jsonb_typeof(opening_hours) = 'object'),
-    tickets jsonb not null default '[]' check (jsonb_typeof(tickets) = 'array'),
     ranking text not null default 'unranked'
         check (ranking in ('special_national', 'national', 'provincial', 'unranked')),
     photos uuid[] not null default '{}',
     sources jsonb not null default '[]' check (jsonb_typeof(sources) = 'array'),
     coordinates_status text not null default 'needs_checking'
         check (coordinates_status in ('verified', 'needs_checking')),
+    coordinates_note text not null default '',
+    needs_check jsonb not null default '[]' check (jsonb_typeof(needs_check) = 'array'),
     search_name text not null default '',
     search_body text not null default '',
     search_vector tsvector generated always as (

@@ -1,5 +1,6 @@
 """Geometry on the WGS84 sphere: distances, bearings, the province's bounds and zone polygons."""
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Final
@@ -78,7 +79,7 @@ def check_positions(positions: Sequence[Position], *, where: str) -> None:
 
 
 def route_length_m(route: Sequence[Position]) -> float:
-    return sum(haversine_m(a[1], a[0], b[1], b[0]) for a, b in zip(route, route[1:], strict=False))
+    return sum(haversine_m(a[1], a[0], b[1], b[0]) for a, b in itertools.pairwise(route))
 
 
 def estimated_duration_s(distance_m: float, mode: str) -> int:
@@ -117,10 +118,14 @@ def check_polygon(ring: Sequence[Position], *, where: str = "polygon") -> None:
     Zones have tens of vertices, so the O(n²) pairwise test is cheaper than a dependency on shapely.
     """
     if len(ring) < 4:
-        raise InvalidInput(f"{where}: a ring needs at least 4 positions (3 corners and the first again)", code="invalid_polygon")
+        raise InvalidInput(
+            f"{where}: a ring needs at least 4 positions (3 corners and the first again)", code="invalid_polygon"
+        )
     check_positions(ring, where=where)
     if list(ring[0]) != list(ring[-1]):
-        raise InvalidInput(f"{where}: the ring is not closed (the last position must equal the first)", code="polygon_not_closed")
+        raise InvalidInput(
+            f"{where}: the ring is not closed (the last position must equal the first)", code="polygon_not_closed"
+        )
     n = len(ring) - 1  # edges
     corners = [tuple(p) for p in ring[:-1]]
     if len(set(corners)) != n:

@@ -7,10 +7,13 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from service.tourism.crosslinks import ProducerRef
+
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80, examples=["ho-nui-coc"])]
 # Range checks on coordinates live in the service, so swapped lat/lon gets its own clear problem.
 Lat = Annotated[float, Meta(description="WGS84 latitude, degrees (Thái Nguyên: about 21.3-22.8)")]
 Lon = Annotated[float, Meta(description="WGS84 longitude, degrees (Thái Nguyên: about 105.4-106.3)")]
+CommuneCode = Annotated[str, Meta(pattern=r"^[0-9]{5}$", description="GSO commune/ward code (2025)")]
 LangTag = Annotated[str, Meta(min_length=2, max_length=35, examples=["vi", "en"])]
 Position = Annotated[list[float], Meta(min_length=2, max_length=2, description="[lon, lat]")]
 Name = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -25,21 +28,21 @@ Status = Literal["draft", "published"]
 
 
 class SiteText(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Everything about a site that is written in one language."""
+
     name: Name
     summary: ShortText = ""
     history: LongText = ""
-
-
-class Ticket(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    label: dict[LangTag, Name]
-    price_vnd: Annotated[int, Meta(ge=0)]
+    address: Annotated[str, Meta(max_length=500)] = ""
+    opening_hours: ShortText = ""
+    tickets: ShortText = ""
+    ranking_note: ShortText = ""
 
 
 class Source(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    about: Annotated[str, Meta(min_length=1, max_length=500, description="which fact or coordinate this backs")]
-    title: Annotated[str, Meta(min_length=1, max_length=500)]
+    claim: Annotated[str, Meta(min_length=1, max_length=1000, description="the fact or coordinate this backs")]
+    source: Annotated[str, Meta(min_length=1, max_length=1000)]
     url: Annotated[str, Meta(max_length=2000)] | None = None
-    accessed: Annotated[str, Meta(max_length=40)] | None = None
 
 
 class SiteCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -47,28 +50,26 @@ class SiteCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     texts: dict[LangTag, SiteText]
     lat: Lat
     lon: Lon
-    address: Annotated[str, Meta(max_length=500)] = ""
-    commune_code: Annotated[str, Meta(pattern=r"^[0-9]{5}$")] | None = None
-    opening_hours: dict[LangTag, ShortText] = {}
-    tickets: list[Ticket] = []
+    commune_code: CommuneCode | None = None
     ranking: Ranking = "unranked"
     photos: list[uuid.UUID] = []
     sources: list[Source] = []
     coordinates_status: CoordinatesStatus = "needs_checking"
+    coordinates_note: ShortText = ""
+    needs_check: list[ShortText] = []
 
 
 class SiteUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     texts: dict[LangTag, SiteText] | UnsetType = UNSET
     lat: Lat | UnsetType = UNSET
     lon: Lon | UnsetType = UNSET
-    address: Annotated[str, Meta(max_length=500)] | UnsetType = UNSET
-    commune_code: Annotated[str, Meta(pattern=r"^[0-9]{5}$")] | None | UnsetType = UNSET
-    opening_hours: dict[LangTag, ShortText] | UnsetType = UNSET
-    tickets: list[Ticket] | UnsetType = UNSET
+    commune_code: CommuneCode | UnsetType | None = UNSET
     ranking: Ranking | UnsetType = UNSET
     photos: list[uuid.UUID] | UnsetType = UNSET
     sources: list[Source] | UnsetType = UNSET
     coordinates_status: CoordinatesStatus | UnsetType = UNSET
+    coordinates_note: ShortText | UnsetType = UNSET
+    needs_check: list[ShortText] | UnsetType = UNSET
 
 
 class SiteRead(msgspec.Struct, kw_only=True):
@@ -81,14 +82,13 @@ class SiteRead(msgspec.Struct, kw_only=True):
     texts: dict[str, SiteText]
     lat: float
     lon: float
-    address: str
     commune_code: str | None
-    opening_hours: dict[str, str]
-    tickets: list[Ticket]
     ranking: Ranking
     photos: list[uuid.UUID]
     sources: list[Source]
     coordinates_status: CoordinatesStatus
+    coordinates_note: str
+    needs_check: list[str]
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
@@ -119,12 +119,12 @@ class PointUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     lat: Lat | UnsetType = UNSET
     lon: Lon | UnsetType = UNSET
     radius_m: Annotated[float, Meta(gt=0, le=5000)] | UnsetType = UNSET
-    polygon: Annotated[list[Position], Meta(max_length=500)] | None | UnsetType = UNSET
+    polygon: Annotated[list[Position], Meta(max_length=500)] | UnsetType | None = UNSET
     dwell_seconds: Annotated[int, Meta(ge=0, le=3600)] | UnsetType = UNSET
     cooldown_seconds: Annotated[int, Meta(ge=0, le=86400)] | UnsetType = UNSET
     play_once: bool | UnsetType = UNSET
     photos: list[uuid.UUID] | UnsetType = UNSET
-    model: Slug | None | UnsetType = UNSET
+    model: Slug | UnsetType | None = UNSET
     texts: dict[LangTag, PointText] | UnsetType = UNSET
 
 
@@ -253,18 +253,6 @@ class TourPublic(msgspec.Struct, kw_only=True):
     description: str
 
 
-class ProducerRefOut(msgspec.Struct, kw_only=True):
-    """A nearby OCOP producer or product, as the traceability domain describes it."""
-
-    kind: str
-    name: str
-    url: str
-    distance_m: float
-    lat: float | None = None
-    lon: float | None = None
-    stars: int | None = None
-
-
 class SiteSummary(msgspec.Struct, kw_only=True):
     slug: str
     lang: str
@@ -289,14 +277,17 @@ class SitePublic(msgspec.Struct, kw_only=True):
     address: str
     commune_code: str | None
     opening_hours: str
-    tickets: list[Ticket]
+    tickets: str
     ranking: Ranking
+    ranking_note: str
     photos: list[uuid.UUID]
     sources: list[Source]
     coordinates_status: CoordinatesStatus
+    coordinates_note: str
+    needs_check: list[str]
     lat: float
     lon: float
     points: list[PointPublic]
     tours: list[TourPublic]
-    nearby_producers: list[ProducerRefOut]
+    nearby_producers: list[ProducerRef]
     offline_url: str
