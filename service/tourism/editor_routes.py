@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.security.jwt import Token
 
 from service.auth import CurrentUser, requires_role
@@ -26,21 +26,21 @@ from service.tourism.schemas import (
 from service.tourism.trackstore import track_store
 from service.tourism.views import track_ref
 
-LangPath = Annotated[str, Parameter(min_length=2, max_length=35)]
+LangPath = Annotated[str, PathParameter(min_length=2, max_length=35)]
 
 
 class EditorController(Controller):
-    path = "/api/v1"
+    path = "/api/v1/editor"
     tags = ["tourism editing"]
     guards = [requires_role("editor", "admin")]
 
-    @get("/editor/sites", operation_id="editor_list_sites")
+    @get("/sites", operation_id="editor_list_sites")
     async def list_sites(self, db: DB) -> list[SiteRead]:
         """Every site, drafts included, in every language."""
         return await queries.all_sites(db)
 
-    @get("/editor/sites/{slug:str}", operation_id="editor_get_site")
-    async def get_site(self, db: DB, slug: str) -> SiteRead:
+    @get("/sites/{slug:str}", operation_id="editor_get_site")
+    async def get_site(self, db: DB, slug: FromPath[str]) -> SiteRead:
         """One site as editors see it, draft or published."""
         return await services.editor_site(db, slug)
 
@@ -52,33 +52,33 @@ class EditorController(Controller):
         return await services.create_site(db, data, request.user.id)
 
     @patch("/sites/{slug:str}", operation_id="update_site")
-    async def update_site(self, db: DB, slug: str, data: JSONBody[SiteUpdate]) -> SiteRead:
+    async def update_site(self, db: DB, slug: FromPath[str], data: JSONBody[SiteUpdate]) -> SiteRead:
         """Change a site's content; its version (and offline ETag) moves on."""
         return await services.update_site(db, slug, data)
 
     @post("/sites/{slug:str}/publish", operation_id="publish_site", status_code=200)
-    async def publish(self, db: DB, slug: str) -> SiteRead:
+    async def publish(self, db: DB, slug: FromPath[str]) -> SiteRead:
         """Make a site visible to the public."""
         return await services.set_site_status(db, slug, "published")
 
     @post("/sites/{slug:str}/unpublish", operation_id="unpublish_site", status_code=200)
-    async def unpublish(self, db: DB, slug: str) -> SiteRead:
+    async def unpublish(self, db: DB, slug: FromPath[str]) -> SiteRead:
         """Take a site back to draft; the public no longer sees it."""
         return await services.set_site_status(db, slug, "draft")
 
     @post("/sites/{slug:str}/points", operation_id="create_point", status_code=201)
-    async def create_point(self, db: DB, slug: str, data: JSONBody[PointCreate]) -> PointRead:
+    async def create_point(self, db: DB, slug: FromPath[str], data: JSONBody[PointCreate]) -> PointRead:
         """Add a point of interest with its trigger zone."""
         return await services.create_point(db, slug, data)
 
     @patch("/sites/{slug:str}/points/{point:str}", operation_id="update_point")
-    async def update_point(self, db: DB, slug: str, point: str, data: JSONBody[PointUpdate]) -> PointRead:
+    async def update_point(self, db: DB, slug: FromPath[str], point: FromPath[str], data: JSONBody[PointUpdate]) -> PointRead:
         """Change a point of interest."""
         return await services.update_point(db, slug, point, data)
 
     @put("/sites/{slug:str}/points/{point:str}/tracks/{lang:str}", operation_id="put_track", status_code=200)
     async def put_track(
-        self, db: DB, state: State, slug: str, point: str, lang: LangPath, data: JSONBody[TrackUpload]
+        self, db: DB, state: State, slug: FromPath[str], point: FromPath[str], lang: LangPath, data: JSONBody[TrackUpload]
     ) -> TrackRef:
         """Upload the narration of a point in one language (replaces the previous one)."""
         settings = state.settings
@@ -86,11 +86,11 @@ class EditorController(Controller):
         return track_ref(track, settings.base_url, lang)
 
     @post("/sites/{slug:str}/tours", operation_id="create_tour", status_code=201)
-    async def create_tour(self, db: DB, slug: str, data: JSONBody[TourCreate]) -> TourRead:
+    async def create_tour(self, db: DB, slug: FromPath[str], data: JSONBody[TourCreate]) -> TourRead:
         """Add a tour: ordered stops and a route; distance and duration are computed."""
         return await services.create_tour(db, slug, data)
 
     @patch("/sites/{slug:str}/tours/{tour:str}", operation_id="update_tour")
-    async def update_tour(self, db: DB, slug: str, tour: str, data: JSONBody[TourUpdate]) -> TourRead:
+    async def update_tour(self, db: DB, slug: FromPath[str], tour: FromPath[str], data: JSONBody[TourUpdate]) -> TourRead:
         """Change a tour."""
         return await services.update_tour(db, slug, tour, data)

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import Dependency, JSONBody, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
@@ -36,7 +37,7 @@ from service.tourism.views import (
     tracks_by_point,
 )
 
-Lang = Annotated[str, Parameter(query="lang", min_length=2, max_length=35, description="BCP 47 tag, e.g. vi, en")]
+Lang = Annotated[str, QueryParameter(min_length=2, max_length=35, description="BCP 47 tag, e.g. vi, en")]
 NEARBY_RADIUS_KM = 15.0
 
 
@@ -80,8 +81,8 @@ class SitesController(Controller):
         self,
         db: DB,
         state: State,
-        slug: str,
-        nearby_producers: Annotated[NearbyProducers | None, Dependency(skip_validation=True)] = None,
+        slug: FromPath[str],
+        nearby_producers: NamedDependency[SkipValidation[NearbyProducers | None]] = None,
         lang: Lang = "vi",
     ) -> SitePublic:
         """One published site with its points, tracks, tours and nearby OCOP producers."""
@@ -94,7 +95,7 @@ class SitesController(Controller):
         return site_public(published, _base_url(state), lang, producers)
 
     @get("/sites/{slug:str}/points", operation_id="list_site_points", exclude_from_auth=True)
-    async def list_points(self, db: DB, state: State, slug: str, lang: Lang = "vi") -> list[PointPublic]:
+    async def list_points(self, db: DB, state: State, slug: FromPath[str], lang: Lang = "vi") -> list[PointPublic]:
         """The points of interest of a published site, in visiting order."""
         check_language(lang)
         published = await load_published_site(db, slug)
@@ -102,7 +103,7 @@ class SitesController(Controller):
         return [point_public(p, by_point.get(p.id, []), _base_url(state), lang) for p in published.points]
 
     @get("/sites/{slug:str}/tours", operation_id="list_site_tours", exclude_from_auth=True)
-    async def list_tours(self, db: DB, slug: str, lang: Lang = "vi") -> list[TourPublic]:
+    async def list_tours(self, db: DB, slug: FromPath[str], lang: Lang = "vi") -> list[TourPublic]:
         """The tours of a published site with their routes, distances and durations."""
         check_language(lang)
         published = await load_published_site(db, slug)
@@ -110,7 +111,7 @@ class SitesController(Controller):
 
     @get("/sites/{slug:str}/offline", operation_id="site_offline_pack", exclude_from_auth=True)
     async def offline_pack(
-        self, request: Request[Any, Any, Any], db: DB, state: State, slug: str, lang: Lang = "vi"
+        self, request: Request[Any, Any, Any], db: DB, state: State, slug: FromPath[str], lang: Lang = "vi"
     ) -> Response[Any]:
         """The offline manifest; 304 when If-None-Match carries the current ETag (no manifest is built)."""
         base_url = _base_url(state)
@@ -127,10 +128,10 @@ class SitesController(Controller):
         self,
         db: DB,
         state: State,
-        q: Annotated[SearchQuery, Parameter(query="q")],
-        product_search: Annotated[ProductSearch | None, Dependency(skip_validation=True)] = None,
+        q: Annotated[SearchQuery, QueryParameter()],
+        product_search: NamedDependency[SkipValidation[ProductSearch | None]] = None,
         lang: Lang = "vi",
-        limit: Annotated[int, Parameter(query="limit", ge=1, le=50)] = 20,
+        limit: Annotated[int, QueryParameter(ge=1, le=50)] = 20,
     ) -> SearchResults:
         """Sites, points and OCOP products, diacritic-insensitive ("ho nui coc" finds "Hồ Núi Cốc"), ranked."""
         check_language(lang)
@@ -142,7 +143,7 @@ class MediaController(Controller):
     tags = ["tourism"]
 
     @get("/tracks/{track_file:str}", operation_id="track_captions", exclude_from_auth=True, media_type="text/vtt")
-    async def captions(self, request: Request[Any, Any, Any], db: DB, track_file: str) -> Response[bytes]:
+    async def captions(self, request: Request[Any, Any, Any], db: DB, track_file: FromPath[str]) -> Response[bytes]:
         """The transcript of a track as WebVTT (`{id}.vtt`)."""
         track_id = _id_with_suffix(track_file, ".vtt")
         track = await queries.published_track(db, track_id)
@@ -159,7 +160,7 @@ class MediaController(Controller):
 
     @get("/tracks/{track_id:uuid}/audio", operation_id="track_audio", exclude_from_auth=True)
     async def audio(
-        self, request: Request[Any, Any, Any], db: DB, state: State, track_id: uuid.UUID
+        self, request: Request[Any, Any, Any], db: DB, state: State, track_id: FromPath[uuid.UUID]
     ) -> Response[bytes] | Redirect:
         """Track audio with Range support, or a 307 to a presigned URL when the media store is S3."""
         track = await queries.published_track(db, track_id)
@@ -207,7 +208,7 @@ class MediaController(Controller):
         ]
 
     @get("/models/{model_file:str}", operation_id="get_model_glb", exclude_from_auth=True, media_type=GLB_MIME)
-    async def model_glb(self, request: Request[Any, Any, Any], model_file: str) -> Response[bytes]:
+    async def model_glb(self, request: Request[Any, Any, Any], model_file: FromPath[str]) -> Response[bytes]:
         """A GLB model (`{slug}.glb`) with a strong ETag and Range support."""
         slug = model_file.removesuffix(".glb")
         asset = model_assets().get(slug) if model_file.endswith(".glb") else None

@@ -11,9 +11,7 @@ from service.tourism.narration import (
     webvtt,
 )
 
-TIMING = re.compile(
-    r"(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})"
-)
+TIMING = re.compile(r"(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3}) --> (\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})")
 ENTITY = re.compile(r"&(amp|lt|gt|nbsp|lrm|rlm);")
 
 SAMPLES = {
@@ -57,9 +55,7 @@ def parse_webvtt_strict(document: str) -> list[tuple[float, float, str]]:
 @pytest.fixture(scope="module", autouse=True)
 def _tools_present() -> None:
     missing = [tool for tool in ("espeak-ng", "opusenc") if shutil.which(tool) is None]
-    assert not missing, (
-        f"install Debian packages espeak-ng and opus-tools (missing {missing})"
-    )
+    assert not missing, f"install Debian packages espeak-ng and opus-tools (missing {missing})"
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
@@ -87,9 +83,7 @@ def test_synthesize_produces_ogg_opus_with_ordered_cues(lang: str) -> None:
 
 
 def test_synthesize_is_reproducible() -> None:
-    assert (
-        synthesize(SAMPLES["en"], "en").audio == synthesize(SAMPLES["en"], "en").audio
-    )
+    assert synthesize(SAMPLES["en"], "en").audio == synthesize(SAMPLES["en"], "en").audio
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])

@@ -15,9 +15,7 @@ LANGS = ("vi", "en")
 
 
 def _seed() -> dict[str, Any]:
-    seed: dict[str, Any] = json.loads(
-        (SEED_DIR / "sites.json").read_text(encoding="utf-8")
-    )
+    seed: dict[str, Any] = json.loads((SEED_DIR / "sites.json").read_text(encoding="utf-8"))
     return seed
 
 
@@ -69,9 +67,7 @@ def test_sites_are_bilingual_sourced_and_use_real_communes() -> None:
         for poi in site["pois"]:
             if "commune" in poi:
                 assert wards.get(poi["commune"]["code"]) == poi["commune"]["name"]
-        assert site["sources"] and all(
-            s["claim"] and s["source"] for s in site["sources"]
-        )
+        assert site["sources"] and all(s["claim"] and s["source"] for s in site["sources"])
         assert "needs checking" in site["coordinates_status"]
 
 
@@ -81,9 +77,7 @@ def test_all_coordinates_are_inside_the_province() -> None:
         for poi in site["pois"]:
             assert _inside(poi["lat"], poi["lon"]), poi["slug"]
             # A point belongs to its site: within a few kilometres of the site's position.
-            assert _metres(site["lat"], site["lon"], poi["lat"], poi["lon"]) < 6000, (
-                poi["slug"]
-            )
+            assert _metres(site["lat"], site["lon"], poi["lat"], poi["lon"]) < 6000, poi["slug"]
         for tour in site["tours"]:
             for lon, lat in tour["route"]:
                 assert _inside(lat, lon), tour["slug"]
@@ -129,10 +123,7 @@ def test_tours_reference_their_site_and_follow_geojson_order() -> None:
     assert ("ho-nui-coc", "boat") in modes
     assert ("atk-dinh-hoa", "walk") in modes
 
-    by_slug = {
-        site["slug"]: {poi["slug"]: poi for poi in site["pois"]}
-        for site in SEED["sites"]
-    }
+    by_slug = {site["slug"]: {poi["slug"]: poi for poi in site["pois"]} for site in SEED["sites"]}
     for tour in SEED["regional_tours"]:
         stops = []
         for ref in tour["stops"]:
@@ -152,9 +143,7 @@ def _route_passes_stops(route: list[list[float]], stops: list[dict[str, Any]]) -
 
 
 @pytest.mark.parametrize(("site", "poi"), POIS, ids=[p["slug"] for _, p in POIS])
-def test_seed_audio_matches_committed_cues(
-    site: dict[str, Any], poi: dict[str, Any]
-) -> None:
+def test_seed_audio_matches_committed_cues(site: dict[str, Any], poi: dict[str, Any]) -> None:
     for lang in LANGS:
         audio_path = SEED_DIR / "audio" / site["slug"] / f"{poi['slug']}.{lang}.opus"
         cues_path = audio_path.with_name(f"{poi['slug']}.{lang}.cues.json")
@@ -166,9 +155,7 @@ def test_seed_audio_matches_committed_cues(
         assert sidecar["mime"] == "audio/ogg"
         assert sidecar["duration_s"] > 10
         cues = sidecar["cues"]
-        assert " ".join(cue["text"] for cue in cues) == " ".join(
-            poi["text"][lang].split()
-        )
+        assert " ".join(cue["text"] for cue in cues) == " ".join(poi["text"][lang].split())
         previous_end = 0.0
         for cue in cues:
             assert previous_end <= cue["start"] < cue["end"]
@@ -177,9 +164,5 @@ def test_seed_audio_matches_committed_cues(
 
 
 def test_audio_folder_stays_small() -> None:
-    total = sum(
-        path.stat().st_size
-        for path in (SEED_DIR / "audio").rglob("*")
-        if path.is_file()
-    )
+    total = sum(path.stat().st_size for path in (SEED_DIR / "audio").rglob("*") if path.is_file())
     assert total < 4 * 1024 * 1024
