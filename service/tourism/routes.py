@@ -153,7 +153,7 @@ class MediaController(Controller):
         return serve_bytes(
             request,
             body,
-            media_type="text/vtt; charset=utf-8",
+            media_type="text/vtt",
             etag=f'"{track.sha256[:24]}-vtt"',
             cache_control="public, max-age=300",
         )
