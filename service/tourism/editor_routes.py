@@ -72,13 +72,21 @@ class EditorController(Controller):
         return await services.create_point(db, slug, data)
 
     @patch("/sites/{slug:str}/points/{point:str}", operation_id="update_point")
-    async def update_point(self, db: DB, slug: FromPath[str], point: FromPath[str], data: JSONBody[PointUpdate]) -> PointRead:
+    async def update_point(
+        self, db: DB, slug: FromPath[str], point: FromPath[str], data: JSONBody[PointUpdate]
+    ) -> PointRead:
         """Change a point of interest."""
         return await services.update_point(db, slug, point, data)
 
     @put("/sites/{slug:str}/points/{point:str}/tracks/{lang:str}", operation_id="put_track", status_code=200)
     async def put_track(
-        self, db: DB, state: State, slug: FromPath[str], point: FromPath[str], lang: LangPath, data: JSONBody[TrackUpload]
+        self,
+        db: DB,
+        state: State,
+        slug: FromPath[str],
+        point: FromPath[str],
+        lang: LangPath,
+        data: JSONBody[TrackUpload],
     ) -> TrackRef:
         """Upload the narration of a point in one language (replaces the previous one)."""
         settings = state.settings
@@ -91,6 +99,8 @@ class EditorController(Controller):
         return await services.create_tour(db, slug, data)
 
     @patch("/sites/{slug:str}/tours/{tour:str}", operation_id="update_tour")
-    async def update_tour(self, db: DB, slug: FromPath[str], tour: FromPath[str], data: JSONBody[TourUpdate]) -> TourRead:
+    async def update_tour(
+        self, db: DB, slug: FromPath[str], tour: FromPath[str], data: JSONBody[TourUpdate]
+    ) -> TourRead:
         """Change a tour."""
         return await services.update_tour(db, slug, tour, data)
