@@ -3,6 +3,8 @@
 import argparse
 import asyncio
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 
@@ -64,27 +66,37 @@ async def _seed(dsn: str, settings: Settings) -> None:
         await conn.close()
 
 
-def serve(settings: Settings, dsn: str) -> None:
-    """Run granian with the configured workers; they build the app from the environment we pass on."""
-    from granian import Granian
-    from granian.constants import Interfaces
+def serve(settings: Settings, dsn: str) -> int:
+    """Run granian in its own session and stop it with one SIGTERM.
 
-    os.environ["DATABASE_URL"] = dsn  # the workers are child processes: hand them the DSN we settled on
-    print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})")
-    print(f"  shopper page demo:  {settings.base_url}/demo")
-    print(f"  API documentation:  {settings.base_url}/schema")
-    print(f"  heritage sites:     {settings.base_url}/api/v1/sites")
-    print(f"  readiness:          {settings.base_url}/health/ready")
-    Granian(
-        "service.asgi:build",
-        factory=True,
-        address=settings.host,
-        port=settings.port,
-        interface=Interfaces.ASGI,
-        workers=settings.workers,
-        respawn_failed_workers=True,
-        log_access=False,
-    ).serve()
+    A terminal's Ctrl-C signals the whole process group; granian's workers then get the signal twice
+    (from the terminal and from their master) and hang. Here only this process sees Ctrl-C and it asks
+    granian to stop once, then the embedded database is stopped after the last worker has gone.
+    """
+    command = [
+        sys.executable, "-m", "granian",
+        "--interface", "asgi", "--factory", "service.asgi:build",
+        "--host", settings.host, "--port", str(settings.port),
+        "--workers", str(settings.workers), "--respawn-failed-workers", "--no-access-log",
+    ]  # fmt: skip
+    env = {**os.environ, "DATABASE_URL": dsn}  # the workers build the app from the DSN settled on here
+    print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})", flush=True)
+    for label, path in (
+        ("API documentation", "/schema"),
+        ("heritage sites", "/api/v1/sites"),
+        ("open data", "/open-data/catalog.json"),
+        ("readiness", "/health/ready"),
+    ):
+        print(f"  {label:27} {settings.base_url}{path}", flush=True)
+    server = subprocess.Popen(command, env=env, start_new_session=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        if server.poll() is None:
+            server.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    return server.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_create_user(dsn, args))
             elif args.command == "serve":
                 asyncio.run(_migrate(dsn))
-                serve(settings, dsn)
+                return serve(settings, dsn)
     except (MigrationError, ServiceError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -15,12 +15,14 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from service import media
 from service.auth import AuthController, build_jwt_auth
 from service.db import database_lifespan, provide_connection
-from service.errors import EXCEPTION_HANDLERS
+from service.errors import EXCEPTION_HANDLERS, document_problems
 from service.health import HealthController
 from service.observability import RequestIdMiddleware
+from service.open_data import OpenDataCatalogController
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
+from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
 
 
@@ -45,15 +47,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.jwt_auth = jwt_auth
+        app.state.open_datasets = [*traceability_routes.open_datasets, *tourism_routes.open_datasets]
         yield
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             MetricsController,
             AuthController,
+            OpenDataCatalogController,
             *media.route_handlers,
             *traceability_routes.route_handlers,
+            *resolver_routes.route_handlers,
             *tourism_routes.route_handlers,
         ],
         dependencies={"db": Provide(provide_connection)},
@@ -74,3 +79,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    document_problems(app.openapi_schema)
+    return app

@@ -255,7 +255,7 @@ def build_jwt_auth(settings: Settings) -> "JWTAuth[CurrentUser]":
         token_secret=settings.jwt_secret,
         retrieve_user_handler=user_from_token,
         default_token_expiration=timedelta(seconds=settings.jwt_ttl_seconds),
-        exclude=["^/schema"],
+        exclude=["^/schema", "^/metrics"],
     )
 
 

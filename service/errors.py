@@ -7,6 +7,7 @@ import asyncpg
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 
 from service.observability import current_request_id
 
@@ -120,7 +121,7 @@ def problem_response(
         detail=detail,
         code=code,
         instance=request.url.path,
-        request_id=current_request_id(),
+        request_id=current_request_id(request.headers.get("x-request-id")),
         errors=errors,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -133,7 +134,10 @@ def _field_errors(extra: Any) -> list[FieldError]:
         for item in extra:
             if isinstance(item, dict):
                 key = str(item.get("key") or item.get("source") or "body")
-                out.append(FieldError(field=key, message=str(item.get("message", "invalid"))))
+                message = str(item.get("message", "invalid"))
+                if key == "data" and message == "'data'":
+                    key, message = "body", "a JSON request body is required"
+                out.append(FieldError(field=key, message=message))
     elif isinstance(extra, dict):
         out.extend(FieldError(field=str(k), message=str(v)) for k, v in extra.items())
     return out
@@ -229,3 +233,42 @@ __all__ = [
     "Unavailable",
     "problem_response",
 ]
+
+
+def document_problems(openapi: OpenAPI) -> None:
+    """State in the OpenAPI document what every operation really sends on errors: problem+json."""
+    schema = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["type", "title", "status", "detail", "code"],
+        properties={
+            "type": Schema(type=OpenAPIType.STRING),
+            "title": Schema(type=OpenAPIType.STRING),
+            "status": Schema(type=OpenAPIType.INTEGER),
+            "detail": Schema(type=OpenAPIType.STRING),
+            "code": Schema(type=OpenAPIType.STRING, description="stable machine-readable error code"),
+            "instance": Schema(type=OpenAPIType.STRING),
+            "request_id": Schema(type=OpenAPIType.STRING),
+            "errors": Schema(
+                type=OpenAPIType.ARRAY,
+                items=Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=["field", "message"],
+                    properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
+                ),
+            ),
+        },
+    )
+    if openapi.components.schemas is None:
+        openapi.components.schemas = {}
+    openapi.components.schemas["Problem"] = schema
+    content = {PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))}
+    for path_item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch", "head", "options"):
+            operation = getattr(path_item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses if operation.responses is not None else {}
+            responses["400"] = OpenAPIResponse(description="Bad request (problem details)", content=content)
+            responses.setdefault("4XX", OpenAPIResponse(description="Client error (problem details)", content=content))
+            responses.setdefault("5XX", OpenAPIResponse(description="Server error (problem details)", content=content))
+            operation.responses = responses

@@ -20,8 +20,12 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("service.access")
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
+def current_request_id(fallback_header: str | None = None) -> str | None:
+    """The id of the request being handled; routing errors happen before the middleware, so they pass the header."""
+    rid = _request_id.get()
+    if rid is None and fallback_header and _SAFE_ID.match(fallback_header):
+        return fallback_header
+    return rid
 
 
 class JsonFormatter(logging.Formatter):
@@ -48,11 +52,14 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str) -> None:
+    """JSON lines for our loggers; they do not propagate, so a server's root config cannot reformat them."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
+    for name, logger_level in (("service", level.upper()), ("pgserver", "WARNING")):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logger_level)
+        logger.propagate = False
 
 
 class RequestIdMiddleware:

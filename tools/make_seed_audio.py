@@ -53,13 +53,9 @@ def main() -> int:
                     cues=narration.cues,
                 )
                 cues_path = site_dir / f"{poi['slug']}.{lang}.cues.json"
-                cues_path.write_bytes(
-                    msgspec.json.format(msgspec.json.encode(sidecar)) + b"\n"
-                )
+                cues_path.write_bytes(msgspec.json.format(msgspec.json.encode(sidecar)) + b"\n")
                 total += len(narration.audio)
-                print(
-                    f"{audio_path.relative_to(SEED_DIR)}: {narration.duration_s:.1f} s, {len(narration.audio)} B"
-                )
+                print(f"{audio_path.relative_to(SEED_DIR)}: {narration.duration_s:.1f} s, {len(narration.audio)} B")
     print(f"total audio: {total} bytes")
     return 0
 

@@ -39,9 +39,7 @@ class UnsupportedLanguage(ValueError):
 
     def __init__(self, lang: str) -> None:
         supported = ", ".join(sorted(SUPPORTED_LANGUAGES))
-        super().__init__(
-            f"unsupported narration language {lang!r}; supported: {supported}"
-        )
+        super().__init__(f"unsupported narration language {lang!r}; supported: {supported}")
         self.lang = lang
 
 
@@ -86,10 +84,7 @@ def synthesize(text: str, lang: str, *, voice: str | None = None) -> Narration:
 
     with tempfile.TemporaryDirectory(prefix="narration-") as tmp:
         workdir = Path(tmp)
-        clips = [
-            _speak_sentence(sentence, espeak_voice, workdir, index)
-            for index, sentence in enumerate(sentences)
-        ]
+        clips = [_speak_sentence(sentence, espeak_voice, workdir, index) for index, sentence in enumerate(sentences)]
 
     rate, width = clips[0].rate, clips[0].sample_width
     if any(clip.rate != rate or clip.sample_width != width for clip in clips):
@@ -104,19 +99,13 @@ def synthesize(text: str, lang: str, *, voice: str | None = None) -> Narration:
             pcm += pause
             cursor += len(pause) / (rate * width)
         clip_s = len(clip.frames) / (rate * width)
-        cues.append(
-            Cue(start=round(cursor, 3), end=round(cursor + clip_s, 3), text=sentence)
-        )
+        cues.append(Cue(start=round(cursor, 3), end=round(cursor + clip_s, 3), text=sentence))
         pcm += clip.frames
         cursor += clip_s
 
     duration_s = len(pcm) / (rate * width)
-    audio = _encode_opus(
-        bytes(pcm), rate, width, serial=_stream_serial(text, espeak_voice)
-    )
-    return Narration(
-        audio=audio, mime=MIME_TYPE, duration_s=round(duration_s, 3), cues=cues
-    )
+    audio = _encode_opus(bytes(pcm), rate, width, serial=_stream_serial(text, espeak_voice))
+    return Narration(audio=audio, mime=MIME_TYPE, duration_s=round(duration_s, 3), cues=cues)
 
 
 def webvtt(cues: list[Cue]) -> str:
@@ -163,9 +152,7 @@ def _speak_sentence(sentence: str, voice: str, workdir: Path, index: int) -> _Cl
             if wav.getnchannels() != 1:
                 raise NarrationError("espeak-ng produced a non-mono clip")
             frames = wav.readframes(wav.getnframes())
-            clip = _Clip(
-                rate=wav.getframerate(), sample_width=wav.getsampwidth(), frames=frames
-            )
+            clip = _Clip(rate=wav.getframerate(), sample_width=wav.getsampwidth(), frames=frames)
     except (wave.Error, EOFError) as exc:
         raise NarrationError(f"espeak-ng wrote an unreadable WAV file: {exc}") from exc
     if not clip.frames:
@@ -214,9 +201,7 @@ def _run(command: list[str], *, timeout: float, stdin: bytes | None) -> bytes:
         raise NarrationError(f"{command[0]} timed out after {timeout} s") from exc
     if completed.returncode != 0:
         detail = completed.stderr.decode("utf-8", "replace").strip()[:500]
-        raise NarrationError(
-            f"{command[0]} exited with {completed.returncode}: {detail}"
-        )
+        raise NarrationError(f"{command[0]} exited with {completed.returncode}: {detail}")
     return completed.stdout
 
 

@@ -1,4 +1,4 @@
-"""Public HTTP routes of the tourism domain (published content only), and the domain's route list."""
+"""Public HTTP routes of the tourism domain (published content only), its route list and open datasets."""
 
 import asyncio
 import uuid
@@ -15,6 +15,7 @@ from litestar.types import ControllerRouterHandler
 
 from service.db import DB
 from service.errors import NotFound
+from service.open_data import Column, Dataset, LastUpdated
 from service.settings import Settings
 from service.tourism import queries
 from service.tourism.assets import GLB_MIME, glb_bytes, model_assets, model_etag
@@ -261,3 +262,32 @@ route_handlers: list[ControllerRouterHandler] = [
     OpenDataController,
     EditorController,
 ]
+
+
+async def sites_last_updated(conn: Any) -> Any:
+    """The newest change to published tourism content, for the open-data catalogue."""
+    return await conn.fetchval("select max(updated_at) from tourism_sites where status = 'published'")
+
+
+SITES_DATASET = Dataset(
+    id="heritage-sites",
+    title={"vi": "Di tích và điểm tham quan Thái Nguyên", "en": "Heritage sites of Thái Nguyên"},
+    description={
+        "vi": (
+            "Các di tích đã xuất bản, điểm thuyết minh (kèm bán kính vùng kích hoạt) "
+            "và tuyến tham quan, GeoJSON RFC 7946."
+        ),
+        "en": "Published heritage sites, narrated points (with trigger-zone radius) and tours, as RFC 7946 GeoJSON.",
+    },
+    path="/open-data/sites.geojson",
+    media_type="application/geo+json",
+    columns=[
+        Column(name="kind", description="site, point, zone or tour"),
+        Column(name="slug", description="stable identifier within its site"),
+        Column(name="name", description="name in the requested language (lang=vi|en)"),
+        Column(name="zone_radius_m", description="trigger-zone radius of a point, metres", type="number"),
+        Column(name="distance_m", description="length of a tour route, metres", type="number"),
+    ],
+)
+
+open_datasets: list[tuple[Dataset, LastUpdated]] = [(SITES_DATASET, sites_last_updated)]

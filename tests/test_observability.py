@@ -1,0 +1,58 @@
+"""Readiness follows the database down and back up; metrics and request ids are there."""
+
+import asyncio
+from pathlib import Path
+
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.db import EmbeddedPostgres
+from service.settings import Settings
+from tests.conftest import TEST_JWT_SECRET
+
+
+async def test_ready_recovers_when_the_database_comes_back(tmp_path: Path) -> None:
+    server = EmbeddedPostgres(tmp_path / "pg")
+    dsn = server.start()
+    settings = Settings(env="test", database_url=dsn, media_dir=str(tmp_path / "media"), jwt_secret=TEST_JWT_SECRET)
+    try:
+        async with AsyncTestClient(create_app(settings)) as client:
+            assert (await client.get("/health/ready")).status_code == 200
+            await asyncio.to_thread(server.stop)
+            down = await client.get("/health/ready")
+            assert down.status_code == 503
+            assert down.headers["content-type"].startswith("application/problem+json")
+            assert down.json()["code"] == "database_unavailable"
+            assert (await client.get("/health/live")).status_code == 200, "liveness needs no database"
+            await asyncio.to_thread(server.start)
+            statuses = []
+            for _ in range(20):
+                statuses.append((await client.get("/health/ready")).status_code)
+                if statuses[-1] == 200:
+                    break
+                await asyncio.sleep(0.25)
+            assert statuses[-1] == 200, f"did not recover by itself: {statuses}"
+    finally:
+        server.stop()
+
+
+async def test_metrics_report_routes_and_pool(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    await client.get("/health/ready")
+    await client.post("/api/v1/auth/login", json={"phone": "0912345678", "password": "x"})
+    metrics = await client.get("/metrics")
+    assert metrics.status_code == 200
+    text = metrics.text
+    assert "trace_tour_requests_total" in text
+    assert 'path="/api/v1/auth/login"' in text
+    assert "trace_tour_request_duration_seconds_bucket" in text
+    assert "db_pool_connections" in text
+
+
+async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    given = await client.get("/health/live", headers={"X-Request-ID": "phone-42.retry-1"})
+    assert given.headers["x-request-id"] == "phone-42.retry-1"
+    made = await client.get("/health/live", headers={"X-Request-ID": "<script>"})
+    assert made.headers["x-request-id"] != "<script>"
+    assert len(made.headers["x-request-id"]) == 32
+    problem = await client.get("/nowhere", headers={"X-Request-ID": "abc-123"})
+    assert problem.json()["request_id"] == "abc-123"
