@@ -5,6 +5,7 @@ and since when it has been inside each zone it was told it is in. One SQL round 
 candidate zones from an indexed bounding box plus the next unheard stops; haversine runs in Python.
 """
 
+import math
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -107,7 +108,10 @@ c as (
     (select 'zone' as role, p.id, p.slug, p.ord, p.lat, p.lon, p.radius_m, p.polygon, p.dwell_seconds,
             p.cooldown_seconds, p.play_once, p.texts
      from tourism_points p
-     where p.site_id = (select id from s) and p.lat between $2 and $3 and p.lon between $4 and $5)
+     where p.site_id = (select id from s) and p.lat between $2 and $3 and p.lon between $4 and $5
+       -- the index narrows to the widest possible zone; this keeps only circles that can contain the visitor
+       and (p.polygon is not null or (abs(p.lat - $8) * 111320.0 <= p.radius_m + 1
+                                      and abs(p.lon - $9) * $10 <= p.radius_m + 1)))
     union all
     (select 'next', p.id, p.slug, p.ord, p.lat, p.lon, p.radius_m, p.polygon, p.dwell_seconds,
             p.cooldown_seconds, p.play_once, p.texts
@@ -201,7 +205,20 @@ async def guide_position(conn: asyncpg.Connection, report: PositionReport, base_
         if item.point not in heard or item.at > heard[item.point]:
             heard[item.point] = item.at
     min_lat, max_lat, min_lon, max_lon = bbox_around(report.lat, report.lon, MAX_RADIUS_M)
-    rows = await conn.fetch(_GUIDE_SQL, report.site, min_lat, max_lat, min_lon, max_lon, list(heard), report.tour)
+    metres_per_lon_degree = 111320.0 * math.cos(math.radians(report.lat))
+    rows = await conn.fetch(
+        _GUIDE_SQL,
+        report.site,
+        min_lat,
+        max_lat,
+        min_lon,
+        max_lon,
+        list(heard),
+        report.tour,
+        report.lat,
+        report.lon,
+        metres_per_lon_degree,
+    )
     if not rows:
         raise NotFound(f"there is no published site '{report.site}'", code="site_not_found")
     zones: list[tuple[float, _Candidate, float]] = []
