@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import asyncpg
 
 from service.auth import ROLES, create_user
-from service.db import EmbeddedPostgres
+from service.db import EmbeddedPostgres, init_connection
 from service.errors import ServiceError
 from service.migrate import MigrationError, migrate
 from service.observability import configure_logging
@@ -58,6 +58,7 @@ async def _seed(dsn: str, settings: Settings) -> None:
     from service.seed import seed_demo
 
     conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
     try:
         await migrate(conn)
         summary = await seed_demo(conn, settings)

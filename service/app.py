@@ -17,6 +17,7 @@ from service.auth import AuthController, build_jwt_auth
 from service.db import database_lifespan, provide_connection
 from service.errors import EXCEPTION_HANDLERS, document_problems
 from service.health import HealthController
+from service.http_files import SKIP_COMPRESSION
 from service.observability import RequestIdMiddleware
 from service.open_data import OpenDataCatalogController
 from service.settings import Settings
@@ -67,7 +68,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=["*"], expose_headers=["Link", "ETag", "X-Request-ID", "Location"]),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024, gzip_compress_level=6),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key=SKIP_COMPRESSION
+        ),
         openapi_config=OpenAPIConfig(
             title="Thái Nguyên Trace & Tour",
             version="1.0.0",

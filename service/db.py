@@ -48,7 +48,7 @@ class EmbeddedPostgres:
             self._server = None
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     """JSON columns decode straight to Python values with msgspec; timestamps stay tz-aware."""
     await conn.set_type_codec(
         "jsonb",
@@ -70,7 +70,7 @@ async def create_pool(dsn: str, *, min_size: int = 0, max_size: int = 10) -> asy
         dsn,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init_connection,
         command_timeout=30,
         max_inactive_connection_lifetime=300,
         server_settings={"application_name": "trace-tour", "timezone": "Asia/Ho_Chi_Minh"},

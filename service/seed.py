@@ -3,8 +3,10 @@
 import asyncpg
 
 from service.settings import Settings
+from service.traceability.seed import seed_traceability
 
 
 async def seed_demo(conn: asyncpg.Connection, settings: Settings) -> str:
-    """Load the demo data of both domains; returns a one-line summary."""
-    return "demo seed: nothing to seed yet"
+    """Load the demo data of both domains; returns a summary for the terminal."""
+    lines = [await seed_traceability(conn, settings)]
+    return "\n".join(lines)

@@ -1,12 +1,325 @@
-"""Media storage: LocalStore (default) and S3Store (boto3) behind one MediaStore interface."""
+"""Media storage: LocalStore (default) and S3Store (boto3, in storage_s3) behind one MediaStore interface.
 
-from collections.abc import AsyncIterator
+Both stores hand the client an upload target (a URL to PUT the bytes to), then let the media
+service inspect what arrived (size, first bytes, sha256) before it is marked ready.
+"""
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import os
+import re
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal, Protocol, TypeAlias, runtime_checkable
+from urllib.parse import urlencode
 
+import anyio
 from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from service.errors import Forbidden, ServiceError
+from service.settings import Settings
+
+HASH_CHUNK = 1024 * 1024
+CHANGED_DETAIL = "the upload was replaced while it was being checked; complete it again"
+DOWNLOAD_URL_TTL_SECONDS = 300
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
+
+
+class UnsafeKey(ValueError):
+    """A storage key that could escape the store's root; keys are made by us, so this is a bug."""
+
+
+class UploadTooLarge(ServiceError):
+    status, code, title = 413, "too_large", "Payload too large"
+
+
+class ObjectChanged(ServiceError):
+    """The upload was replaced while we were checking it: the client should complete again."""
+
+    status, code, title = 409, "upload_changed", "Conflict"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    """What a store knows about an object: its size and a version that changes when it is rewritten."""
+
+    size: int
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTarget:
+    """Where and how the client sends the bytes."""
+
+    url: str
+    method: Literal["PUT"]
+    headers: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFile:
+    """The object is a file on this machine: serve it ourselves (Range, ETag)."""
+
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteURL:
+    """The object lives elsewhere: send the client there (a short-lived presigned URL)."""
+
+    url: str
+    expires_in: int
+
+
+Download: TypeAlias = LocalFile | RemoteURL
+
+
+def check_key(key: str) -> str:
+    """Keys are relative slash-separated names of safe characters: no '..', no absolute paths."""
+    if len(key) > 512 or not _SAFE_KEY.match(key) or any(part in {".", ".."} for part in key.split("/")):
+        raise UnsafeKey(f"unsafe storage key: {key!r}")
+    return key
+
+
+@runtime_checkable
+class MediaStore(Protocol):
+    """What the media flow needs from a store; keys come from the service, never from clients."""
+
+    kind: Literal["local", "s3"]
+
+    async def create_upload(self, key: str, *, media_id: uuid.UUID, content_type: str, size: int) -> UploadTarget:
+        """A URL the client PUTs the bytes to, valid for the configured upload TTL."""
+        ...
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        """Size and version of the object under the key, or None when nothing is there."""
+        ...
+
+    async def read_range(self, key: str, start: int, length: int) -> bytes:
+        """Up to `length` bytes from `start` (fewer at the end of the object)."""
+        ...
+
+    async def sha256(self, key: str, *, version: str | None = None) -> str:
+        """Hex sha256 of the whole object, streamed; ObjectChanged if it is no longer `version`."""
+        ...
+
+    async def promote(self, source: str, target: str, *, version: str | None = None) -> None:
+        """Move a verified upload to its final key (server-side); ObjectChanged if it was replaced meanwhile."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove the object; removing a missing object is fine."""
+        ...
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        """Server-side write (seed, narration): the whole object at once."""
+        ...
+
+    async def download(self, key: str, *, content_type: str) -> Download:
+        """How a reader gets the object: a local file to serve, or a presigned URL."""
+        ...
+
+
+# --- LocalStore ------------------------------------------------------------------------------------
+
+
+def _file_version(st: os.stat_result) -> str:
+    return f"{st.st_size}-{st.st_mtime_ns}-{st.st_ino}"
+
+
+def _signing_key(secret: str) -> bytes:
+    """Upload URLs get their own key, derived from the JWT secret, so one never signs for the other."""
+    return hmac.new(secret.encode(), b"trace-tour/media-upload-url/v1", hashlib.sha256).digest()
+
+
+@dataclass(slots=True)
+class LocalStore:
+    """Files under MEDIA_DIR; uploads come to our own signed PUT route."""
+
+    root: Path
+    base_url: str
+    signing_secret: str = field(repr=False)
+    url_ttl_seconds: int = 900
+    kind: Literal["local", "s3"] = "local"
+
+    def path_for(self, key: str) -> Path:
+        """Pure path arithmetic (no filesystem calls): the key is checked, the result stays under root."""
+        path = Path(os.path.normpath(self.root / check_key(key)))
+        if not path.is_relative_to(self.root):
+            raise UnsafeKey(f"unsafe storage key: {key!r}")
+        return path
+
+    def sign_upload(self, *, media_id: uuid.UUID, expires: int, content_type: str, size: int) -> str:
+        message = f"PUT\n{media_id}\n{expires}\n{content_type}\n{size}".encode()
+        digest = hmac.new(_signing_key(self.signing_secret), message, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def verify_upload(self, *, media_id: uuid.UUID, expires: int, signature: str, content_type: str, size: int) -> None:
+        """Refuse a tampered or expired upload URL (403 with a code the client can act on)."""
+        expected = self.sign_upload(media_id=media_id, expires=expires, content_type=content_type, size=size)
+        if not hmac.compare_digest(expected, signature):
+            raise Forbidden("the upload URL signature is not valid", code="invalid_signature")
+        if expires < int(datetime.now(UTC).timestamp()):
+            raise Forbidden("the upload URL has expired; create the upload again", code="upload_url_expired")
+
+    async def create_upload(self, key: str, *, media_id: uuid.UUID, content_type: str, size: int) -> UploadTarget:
+        check_key(key)
+        expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=self.url_ttl_seconds)
+        expires = int(expires_at.timestamp())
+        sig = self.sign_upload(media_id=media_id, expires=expires, content_type=content_type, size=size)
+        query = urlencode({"expires": expires, "sig": sig})
+        return UploadTarget(
+            url=f"{self.base_url}/api/v1/media/{media_id}/upload?{query}",
+            method="PUT",
+            headers={"Content-Type": content_type},
+            expires_at=expires_at,
+        )
+
+    async def write_stream(self, key: str, chunks: AsyncIterable[bytes], *, max_bytes: int) -> int:
+        """Stream a body to a temp file, then rename it into place; nothing partial is ever visible."""
+        target = self.path_for(key)
+        incoming = self.root / ".incoming"
+        await anyio.to_thread.run_sync(lambda: incoming.mkdir(parents=True, exist_ok=True))
+        temp = incoming / f"{uuid.uuid4().hex}.part"
+        written = 0
+        try:
+            async with await anyio.open_file(temp, "wb") as out:
+                async for chunk in chunks:
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise UploadTooLarge(f"the body is larger than the declared {max_bytes} bytes")
+                    await out.write(chunk)
+
+            def publish() -> None:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temp, target)
+
+            await anyio.to_thread.run_sync(publish)
+        finally:
+            await anyio.to_thread.run_sync(lambda: temp.unlink(missing_ok=True))
+        return written
+
+    async def stat(self, key: str) -> ObjectInfo | None:
+        path = self.path_for(key)
+
+        def stat() -> ObjectInfo | None:
+            try:
+                st = path.stat()
+            except FileNotFoundError:
+                return None
+            return ObjectInfo(size=st.st_size, version=_file_version(st))
+
+        return await asyncio.to_thread(stat)
+
+    async def read_range(self, key: str, start: int, length: int) -> bytes:
+        path = self.path_for(key)
+
+        def read() -> bytes:
+            with path.open("rb") as f:
+                f.seek(start)
+                return f.read(length)
+
+        return await asyncio.to_thread(read)
+
+    async def sha256(self, key: str, *, version: str | None = None) -> str:
+        path = self.path_for(key)
+
+        def digest() -> str:
+            with path.open("rb") as f:
+                if version is not None and _file_version(os.fstat(f.fileno())) != version:
+                    raise ObjectChanged(CHANGED_DETAIL)
+                return hashlib.file_digest(f, "sha256").hexdigest()
+
+        return await asyncio.to_thread(digest)
+
+    async def promote(self, source: str, target: str, *, version: str | None = None) -> None:
+        source_path, target_path = self.path_for(source), self.path_for(target)
+
+        def move() -> None:
+            if version is not None and _file_version(source_path.stat()) != version:
+                raise ObjectChanged(CHANGED_DETAIL)
+            target_path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source_path, target_path)
+
+        await asyncio.to_thread(move)
+
+    async def delete(self, key: str) -> None:
+        path = self.path_for(key)
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        target = self.path_for(key)
+
+        def write() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+            try:
+                temp.write_bytes(data)
+                os.replace(temp, target)
+            finally:
+                temp.unlink(missing_ok=True)
+
+        await asyncio.to_thread(write)
+
+    async def download(self, key: str, *, content_type: str) -> Download:
+        return LocalFile(self.path_for(key))
 
 
 @asynccontextmanager
 async def storage_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Placeholder until the media store lands: nothing to open yet."""
+    """Open the configured store, keep it on app.state.media_store, close the S3 client at shutdown."""
+    settings: Settings = app.state.settings
+    if settings.media_store == "s3":
+        from service.storage_s3 import S3Store, build_s3_client  # boto3 loads only when S3 is configured
+
+        assert settings.s3_bucket is not None  # Settings.check() refuses s3 without a bucket
+        client = await asyncio.to_thread(build_s3_client, settings)
+        app.state.media_store = S3Store(client, settings.s3_bucket, settings.upload_url_ttl_seconds)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(client.close)
+        return
+
+    def prepare_root() -> Path:
+        root = Path(settings.media_dir).resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+    root = await asyncio.to_thread(prepare_root)
+    app.state.media_store = LocalStore(root, settings.base_url, settings.jwt_secret, settings.upload_url_ttl_seconds)
     yield
+
+
+def provide_media_store(state: State) -> MediaStore:
+    """Handlers take `media_store: MediaStoreDep`; the store lives on app.state."""
+    store: MediaStore = state.media_store
+    return store
+
+
+MediaStoreDep: TypeAlias = NamedDependency[MediaStore]
+
+__all__ = [
+    "Download",
+    "LocalFile",
+    "LocalStore",
+    "MediaStore",
+    "MediaStoreDep",
+    "ObjectChanged",
+    "ObjectInfo",
+    "RemoteURL",
+    "UploadTarget",
+    "UploadTooLarge",
+    "check_key",
+    "provide_media_store",
+    "storage_lifespan",
+]

@@ -1,0 +1,57 @@
+"""Who may see and change what: the caller's organization is looked up by user id, never trusted from input.
+
+A user manages their own organization and, for a cooperative, its member farms (parent_id). Inspectors
+and admins read everything; admins may also write anywhere. Anything else looks like it does not exist.
+"""
+
+import uuid
+
+import asyncpg
+
+from service.auth import CurrentUser
+from service.errors import NotFound
+
+READ_ALL_ROLES = ("inspector", "admin")
+
+
+async def caller_organization(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID | None:
+    value: uuid.UUID | None = await conn.fetchval("select organization_id from users where id = $1", user_id)
+    return value
+
+
+async def organization_access(conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID) -> tuple[bool, bool]:
+    """(exists and readable, manageable) for this caller, in one round trip."""
+    row = await conn.fetchrow(
+        """
+        select o.id,
+               (o.id = u.organization_id or o.parent_id = u.organization_id) as mine
+        from organizations o
+        left join users u on u.id = $1
+        where o.id = $2
+        """,
+        user.id,
+        org_id,
+    )
+    if row is None:
+        return False, False
+    mine = bool(row["mine"])
+    if user.role == "admin":
+        return True, True
+    return mine or user.role in READ_ALL_ROLES, mine
+
+
+async def require_readable(conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID, what: str) -> None:
+    readable, _ = await organization_access(conn, user, org_id)
+    if not readable:
+        raise NotFound(f"no {what} with this id", code=f"{what}_not_found")
+
+
+async def require_manageable(conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID, what: str) -> None:
+    """Writes: members and their cooperative (and admins); others get the same 404 as for a missing id."""
+    _, manageable = await organization_access(conn, user, org_id)
+    if not manageable:
+        raise NotFound(f"no {what} with this id", code=f"{what}_not_found")
+
+
+def is_reader_of_all(user: CurrentUser) -> bool:
+    return user.role in READ_ALL_ROLES

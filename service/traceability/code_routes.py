@@ -1,0 +1,164 @@
+"""API routes for codes: QR images, serialized units, label sheets, scan counts and counterfeit alerts."""
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.security.jwt import Token
+from litestar.types import ControllerRouterHandler
+
+from service.auth import CurrentUser, requires_role
+from service.db import DB
+from service.errors import InvalidInput, NotFound, Unavailable
+from service.settings import Settings
+from service.traceability.labels import FontMissing, LabelRenderer
+from service.traceability.qr import (
+    MAX_QUIET_ZONE,
+    MAX_SIZE,
+    MEDIA_TYPES,
+    MIN_SIZE,
+    ErrorCorrection,
+    QRCache,
+    QRFormat,
+    QROptions,
+    etag_for,
+)
+from service.traceability.scans import VIETNAM, BatchScans, ScanAlert, daily_scans, recent_alerts
+from service.traceability.units import UnitsCreate, UnitsCreated, batch_identity, create_units, label_sheet, owned_batch
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class BatchCodesController(Controller):
+    path = "/api/v1/batches"
+    tags = ["codes"]
+
+    async def _qr(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        state: State,
+        batch_id: uuid.UUID,
+        fmt: QRFormat,
+        size: int,
+        quiet_zone: int,
+        error_correction: ErrorCorrection,
+    ) -> Response[Any]:
+        batch = await batch_identity(db, batch_id)
+        if batch is None:
+            raise NotFound("no batch with this id", code="batch_not_found")
+        settings: Settings = state.settings
+        options = QROptions(size=size, quiet_zone=quiet_zone, error_correction=error_correction)
+        content = batch.uri(settings.base_url)
+        etag = etag_for(content, fmt, options)
+        headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers)
+        cache: QRCache = state.qr_cache
+        data, _ = await cache.image(content, fmt, options)
+        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    @get("/{batch_id:uuid}/qr.png", operation_id="batch_qr_png", exclude_from_auth=True, cache_control=None)
+    async def qr_png(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
+        quiet_zone: Annotated[int, QueryParameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
+        error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
+    ) -> Response[Any]:
+        """PNG QR code of the batch's URI (public: it only encodes what is printed on the pack)."""
+        return await self._qr(request, db, state, batch_id, "png", size, quiet_zone, error_correction)
+
+    @get("/{batch_id:uuid}/qr.svg", operation_id="batch_qr_svg", exclude_from_auth=True, cache_control=None)
+    async def qr_svg(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
+        quiet_zone: Annotated[int, QueryParameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
+        error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
+    ) -> Response[Any]:
+        """SVG QR code of the batch's URI."""
+        return await self._qr(request, db, state, batch_id, "svg", size, quiet_zone, error_correction)
+
+    @post("/{batch_id:uuid}/units", operation_id="create_units", status_code=201)
+    async def create_units(
+        self,
+        request: Request[CurrentUser, Token, Any],
+        db: DB,
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        data: JSONBody[UnitsCreate],
+    ) -> UnitsCreated:
+        """Create serialized units (random serials) for a batch; the owning organization only."""
+        settings: Settings = state.settings
+        return await create_units(db, request.user, batch_id, data.count, settings.base_url)
+
+    @get("/{batch_id:uuid}/labels.pdf", operation_id="batch_labels_pdf", cache_control=None)
+    async def labels_pdf(
+        self,
+        request: Request[CurrentUser, Token, Any],
+        db: DB,
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        first: Annotated[int | None, QueryParameter(name="from", ge=1)] = None,
+        last: Annotated[int | None, QueryParameter(name="to", ge=1)] = None,
+    ) -> Response[Any]:
+        """A4 label sheet (QR, product, lot, serial) for all units or the range from..to."""
+        settings: Settings = state.settings
+        sheet = await label_sheet(db, request.user, batch_id, settings.base_url, first, last)
+        renderer: LabelRenderer = state.label_renderer
+        try:
+            pdf = await renderer.render(sheet)
+        except FontMissing as exc:
+            raise Unavailable(str(exc), code="label_font_missing") from exc
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="labels-{sheet.lot}.pdf"', "Cache-Control": "private"},
+        )
+
+    @get("/{batch_id:uuid}/scans", operation_id="batch_scans")
+    async def batch_scans(
+        self,
+        request: Request[CurrentUser, Token, Any],
+        db: DB,
+        batch_id: FromPath[uuid.UUID],
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
+    ) -> BatchScans:
+        """Counted scans per local day (Asia/Ho_Chi_Minh) for the producing organization."""
+        await owned_batch(db, request.user, batch_id)
+        today = datetime.now(VIETNAM).date()
+        until = until or today
+        since = since or until - timedelta(days=89)
+        if since > until or (until - since).days > 3660:
+            raise InvalidInput("since must be before until, at most ten years apart", code="invalid_range")
+        days = await daily_scans(db, batch_id, since, until)
+        return BatchScans(batch_id=batch_id, total=sum(d.scans for d in days), days=days)
+
+
+class ScanAlertsController(Controller):
+    path = "/api/v1/scans"
+    tags = ["scans"]
+
+    @get("/alerts", operation_id="scan_alerts", guards=[requires_role("inspector", "admin")])
+    async def alerts(
+        self,
+        db: DB,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        before: FromQuery[datetime | None] = None,
+    ) -> list[ScanAlert]:
+        """Units flagged as possibly counterfeit (too many scans, impossible travel), newest first."""
+        return await recent_alerts(db, limit, before)
+
+
+route_handlers: list[ControllerRouterHandler] = [BatchCodesController, ScanAlertsController]

@@ -1,0 +1,336 @@
+"""Demo traceability data: a Tân Cương tea cooperative, longan, pomelo and custard-apple farms, full histories.
+
+Everything is marked "(dữ liệu mẫu / demo)". GTINs use GS1 Vietnam's 893 prefix with a made-up company
+number (99901), with correct check digits. Running the seed twice changes nothing.
+"""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+import asyncpg
+
+from service.auth import CurrentUser
+from service.settings import Settings
+from service.traceability import batches, events, places, services
+from service.traceability.chain import VN_TZ
+from service.traceability.gs1 import gtin_check_digit
+from service.traceability.schemas import (
+    BatchCreate,
+    CertificationCreate,
+    EventCreate,
+    InspectionCreate,
+    OrganizationCreate,
+    PlotCreate,
+    ProductCreate,
+    QuantityRef,
+    RecallCreate,
+    TransformationCreate,
+    VerificationUpdate,
+)
+
+DEMO = "(dữ liệu mẫu / demo)"
+SEED_PHONE = "+84200000000"  # an inactive account with an unusable password: it only signs the demo records
+COOP_NAME = f"HTX chè Tân Cương {DEMO}"
+
+
+def demo_gtin(item: int) -> str:
+    body = f"89399901{item:04d}"
+    return body + str(gtin_check_digit(body))
+
+
+def at(day: str, hour: int = 8, minute: int = 0) -> datetime:
+    y, m, d = (int(x) for x in day.split("-"))
+    return datetime(y, m, d, hour, minute, tzinfo=VN_TZ)
+
+
+def commune_code(name: str) -> str:
+    found = places.commune_by_name(name)
+    assert found is not None, name
+    return found.code
+
+
+async def seed_user(conn: asyncpg.Connection) -> CurrentUser:
+    user_id = await conn.fetchval(
+        """
+        insert into users (phone, password_hash, full_name, role, is_active)
+        values ($1, '!demo-seed-no-login', $2, 'admin', false)
+        on conflict (phone) do update set full_name = excluded.full_name
+        returning id
+        """,
+        SEED_PHONE,
+        f"Nhập liệu mẫu {DEMO}",
+    )
+    return CurrentUser(id=user_id, role="admin")
+
+
+async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str:
+    """Load the demo producers, products and batches once; returns a one-line summary."""
+    if await conn.fetchval("select exists(select 1 from organizations where name = $1)", COOP_NAME):
+        return "traceability demo: already seeded"
+    base = settings.base_url
+    async with conn.transaction():
+        admin = await seed_user(conn)
+        tan_cuong = commune_code("Tân Cương")
+
+        async def org(body: OrganizationCreate) -> uuid.UUID:
+            created = await services.create_organization(conn, admin, body)
+            await services.set_verification(conn, admin, created.id, VerificationUpdate(status="verified"))
+            return created.id
+
+        coop = await org(
+            OrganizationCreate(
+                kind="cooperative",
+                name=COOP_NAME,
+                commune_code=tan_cuong,
+                former_district="TP Thái Nguyên",
+                address_line=f"Xóm Hồng Thái 2 {DEMO}",
+                lat=21.5652,
+                lon=105.7631,
+                description={
+                    "vi": f"Hợp tác xã chè vùng chỉ dẫn địa lý Tân Cương {DEMO}",
+                    "en": "Tân Cương tea co-op (demo)",
+                },
+                standards=["TCVN 11041-2:2017", "VietGAP"],
+            )
+        )
+        households = [
+            await org(
+                OrganizationCreate(
+                    name=f"Hộ chè {person} {DEMO}",
+                    commune_code=tan_cuong,
+                    former_district="TP Thái Nguyên",
+                    lat=lat,
+                    lon=lon,
+                    parent_id=coop,
+                )
+            )
+            for person, lat, lon in (("Nguyễn Văn Hùng", 21.5631, 105.7598), ("Lê Thị Lan", 21.5689, 105.7664))
+        ]
+        longan = await org(
+            OrganizationCreate(
+                name=f"Hộ nhãn Đồng Hỷ {DEMO}", commune_code=commune_code("Đồng Hỷ"), lat=21.6405, lon=105.9050
+            )
+        )
+        pomelo = await org(
+            OrganizationCreate(
+                kind="enterprise",
+                name=f"Trang trại bưởi Trại Cau {DEMO}",
+                commune_code=commune_code("Trại Cau"),
+                lat=21.6290,
+                lon=105.9440,
+            )
+        )
+        custard = await org(
+            OrganizationCreate(
+                name=f"Hộ na La Hiên {DEMO}", commune_code=commune_code("La Hiên"), lat=21.7120, lon=106.0520
+            )
+        )
+        for kind, issuer, number, stars, decision in (
+            ("ocop", "UBND tỉnh Thái Nguyên", "OCOP-DEMO-0417", 5, "QĐ 2145/QĐ-UBND (demo)"),
+            ("vietgap", "Trung tâm Chứng nhận phù hợp (demo)", "VietGAP-TT-DEMO-0321", None, None),
+            ("geographic_indication", "Cục Sở hữu trí tuệ", "CDĐL-00004 Tân Cương (demo)", None, None),
+        ):
+            await services.add_certification(
+                conn,
+                admin,
+                coop,
+                CertificationCreate(
+                    kind=kind,  # type: ignore[arg-type]
+                    issuer=issuer,
+                    number=number,
+                    valid_from=date(2024, 3, 1),
+                    valid_to=date(2027, 3, 1),
+                    stars=stars,
+                    decision_number=decision,
+                ),
+            )
+
+        def product(
+            org_id: uuid.UUID,
+            vi: str,
+            en: str,
+            category: str,
+            stars: int | None,
+            gtin: int | None,
+            gi: str | None = None,
+            life: int | None = None,
+        ) -> ProductCreate:
+            return ProductCreate(
+                organization_id=org_id,
+                names={"vi": f"{vi} {DEMO}", "en": f"{en} (demo)"},
+                descriptions={"vi": f"Sản phẩm mẫu để trình diễn truy xuất nguồn gốc {DEMO}"},
+                category=category,  # type: ignore[arg-type]
+                ocop_stars=stars,
+                gtin=None if gtin is None else demo_gtin(gtin),
+                geographic_indication=gi,
+                shelf_life_days=life,
+            )
+
+        fresh = await services.create_product(
+            conn,
+            admin,
+            product(
+                households[0], "Chè búp tươi Tân Cương", "Fresh Tân Cương tea leaves", "tea", None, None, "Tân Cương", 3
+            ),
+        )
+        dinh = await services.create_product(
+            conn, admin, product(coop, "Chè đinh Tân Cương", "Tân Cương needle tea", "tea", 5, 1, "Tân Cương", 730)
+        )
+        await services.create_product(
+            conn, admin, product(coop, "Chè móc câu Tân Cương", "Tân Cương hook tea", "tea", 4, 2, "Tân Cương", 540)
+        )
+        nhan = await services.create_product(
+            conn, admin, product(longan, "Nhãn lồng Đồng Hỷ", "Đồng Hỷ longan", "longan", 3, 3, None, 10)
+        )
+        buoi = await services.create_product(
+            conn, admin, product(pomelo, "Bưởi Trại Cau", "Trại Cau pomelo", "pomelo", 3, None, None, 45)
+        )
+        na = await services.create_product(
+            conn, admin, product(custard, "Na La Hiên", "La Hiên custard apple", "custard_apple", 4, None, None, 7)
+        )
+
+        hill = await services.create_plot(
+            conn,
+            admin,
+            PlotCreate(
+                organization_id=households[0],
+                name=f"Đồi chè Hồng Thái {DEMO}",
+                commune_code=tan_cuong,
+                geometry={
+                    "type": "Polygon",
+                    "coordinates": [
+                        [
+                            [105.7590, 21.5625],
+                            [105.7605, 21.5625],
+                            [105.7605, 21.5637],
+                            [105.7590, 21.5637],
+                            [105.7590, 21.5625],
+                        ]
+                    ],
+                },
+                area_m2=Decimal("5400"),
+                crops=["chè Trung du", "chè LDP1"],
+            ),
+        )
+
+        async def lot(body: BatchCreate) -> uuid.UUID:
+            return (await batches.create_batch(conn, admin, body, base, key=None))[1].id
+
+        async def step(
+            batch_id: uuid.UUID,
+            biz_step: str,
+            when: datetime,
+            *,
+            quantity: Decimal | None = None,
+            unit: str | None = None,
+            notes: str | None = None,
+            destination: str | None = None,
+        ) -> None:
+            body = EventCreate(
+                biz_step=biz_step, event_time=when, quantity=quantity, unit=unit, notes=notes, destination=destination
+            )
+            await events.append_event(conn, admin, batch_id, body, base)
+
+        leaves = await lot(
+            BatchCreate(
+                product_id=fresh.id,
+                lot="TC250510-DEMO",
+                quantity=Decimal("120"),
+                unit="kg",
+                harvest_date=date(2025, 5, 10),
+                plot_id=hill.id,
+                event_time=at("2025-05-10", 6, 30),
+                notes=f"Hái một tôm hai lá {DEMO}",
+            )
+        )
+        dried = await batches.create_transformation(
+            conn,
+            admin,
+            TransformationCreate(
+                inputs=[QuantityRef(batch_id=leaves, quantity=Decimal("100"), unit="kg")],
+                output=BatchCreate(
+                    product_id=dinh.id,
+                    lot="CD2505-DEMO",
+                    quantity=Decimal("21.5"),
+                    unit="kg",
+                    harvest_date=date(2025, 5, 10),
+                ),
+                event_time=at("2025-05-11", 9),
+                notes=f"Sao sấy thủ công, hiệu suất 21,5% {DEMO}",
+            ),
+            base,
+        )
+        dried_id = dried.output.id
+        await step(
+            dried_id,
+            "packing",
+            at("2025-05-12", 8),
+            quantity=Decimal("20"),
+            unit="kg",
+            notes=f"Túi 200 g hút chân không {DEMO}",
+        )
+        await events.record_inspection(
+            conn,
+            admin,
+            dried_id,
+            InspectionCreate(
+                result="conformant", notes=f"Mẫu đạt QCVN 8-2:2011/BYT {DEMO}", event_time=at("2025-05-13", 10)
+            ),
+            base,
+        )
+        await step(
+            dried_id,
+            "shipping",
+            at("2025-05-15", 7),
+            quantity=Decimal("20"),
+            unit="kg",
+            destination=f"Cửa hàng đặc sản Hà Nội {DEMO}",
+        )
+        await step(dried_id, "receiving", at("2025-05-15", 15), destination=f"Cửa hàng đặc sản Hà Nội {DEMO}")
+        await step(dried_id, "retail_selling", at("2025-05-16", 9))
+
+        nhan_lot = await lot(
+            BatchCreate(
+                product_id=nhan.id,
+                lot="NH250805-DEMO",
+                quantity=Decimal("800"),
+                unit="kg",
+                harvest_date=date(2025, 8, 5),
+                event_time=at("2025-08-05", 7),
+            )
+        )
+        await step(nhan_lot, "packing", at("2025-08-05", 14))
+        await step(
+            nhan_lot,
+            "shipping",
+            at("2025-08-06", 5),
+            quantity=Decimal("750"),
+            unit="kg",
+            destination=f"Chợ Long Biên {DEMO}",
+        )
+        buoi_lot = await lot(
+            BatchCreate(
+                product_id=buoi.id,
+                quantity=Decimal("300"),
+                unit="quả",
+                harvest_date=date(2025, 10, 20),
+                event_time=at("2025-10-20", 8),
+            )
+        )
+        await step(buoi_lot, "storing", at("2025-10-21", 8))
+        na_lot = await lot(
+            BatchCreate(
+                product_id=na.id,
+                lot="NA250812-DEMO",
+                quantity=Decimal("150"),
+                unit="kg",
+                harvest_date=date(2025, 8, 12),
+                event_time=at("2025-08-12", 6),
+            )
+        )
+        await step(na_lot, "packing", at("2025-08-12", 11))
+        await events.recall_batch(
+            conn, admin, na_lot, RecallCreate(reason=f"Mẫu kiểm tra có dư lượng thuốc BVTV vượt ngưỡng {DEMO}"), base
+        )
+    return "traceability demo: 6 producers, 6 products, 5 batches with histories (1 recalled)"
