@@ -115,9 +115,9 @@ async def published_site(client: Client, editor: dict[str, str], draft_site: str
 
 @pytest.fixture
 async def seeded(db: asyncpg.Connection, settings: Settings) -> str:
-    from service.db import _init_connection
+    from service.db import init_connection
 
-    await _init_connection(db)
+    await init_connection(db)
     return await seed_tourism(db, None, settings)
 
 

@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
 from service.auth import build_jwt_auth
-from service.db import _init_connection, database_lifespan, provide_connection
+from service.db import init_connection, database_lifespan, provide_connection
 from service.errors import EXCEPTION_HANDLERS, InvalidInput
 from service.settings import Settings
 from service.tourism import routes
@@ -68,7 +68,7 @@ async def test_offline_bad_input(client: Client, published_site: str) -> None:
 
 
 async def test_seed_twice_changes_nothing(db: asyncpg.Connection, settings: Settings, client: Client) -> None:
-    await _init_connection(db)
+    await init_connection(db)
     first = await seed_tourism(db, None, settings)
     versions = await db.fetch("select slug, version, updated_at from tourism_sites order by slug")
     counts = await db.fetchrow(
@@ -86,7 +86,7 @@ async def test_seed_twice_changes_nothing(db: asyncpg.Connection, settings: Sett
 
 
 async def test_seed_through_a_store_copies_audio(db: asyncpg.Connection, settings: Settings, tmp_path: Path) -> None:
-    await _init_connection(db)
+    await init_connection(db)
     store = LocalTrackStore(tmp_path / "store")
     await seed_tourism(db, store, settings)
     refs = await db.fetch("select audio_ref, sha256 from tourism_tracks")
@@ -100,7 +100,7 @@ async def test_seed_through_a_store_copies_audio(db: asyncpg.Connection, setting
 async def test_narrate_fills_missing_tracks_only(
     client: Client, editor: dict[str, str], draft_site: str, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
-    await _init_connection(db)
+    await init_connection(db)
     store = LocalTrackStore(tmp_path / "media")
     seen: list[tuple[int, int, str]] = []
     made = await narrate_site(db, store, SITE, "en", lambda done, total, label: seen.append((done, total, label)))
