@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
-APT_PACKAGES := espeak-ng opus-tools
+APT_PACKAGES := espeak-ng opus-tools fonts-dejavu-core
 NODE_TOOLS := tools/gltf-validator
 
 .PHONY: install system-deps node-tools run serve test lint typecheck pytest bench clean

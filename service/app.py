@@ -25,6 +25,7 @@ from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
 from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
+from service.traceability.resolver_routes import scan_side_lifespan
 
 
 class MetricsController(PrometheusController):
@@ -63,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *tourism_routes.route_handlers,
         ],
         dependencies={"db": Provide(provide_connection)},
-        lifespan=[state_lifespan, database_lifespan, storage_lifespan],
+        lifespan=[state_lifespan, database_lifespan, storage_lifespan, scan_side_lifespan],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
@@ -26,6 +27,7 @@ from litestar.types import ControllerRouterHandler
 from service.auth import client_address
 from service.db import DB
 from service.errors import NotFound, ServiceError
+from service.media import public_url
 from service.settings import Settings
 from service.traceability import resolver as rs
 from service.traceability.code_routes import route_handlers as code_route_handlers
@@ -234,7 +236,7 @@ async def _nearby(nearby_sites: NearbySites | None, data: PageData, lang: str) -
 
 
 def _photo_urls(data: PageData, base: str) -> None:
-    data.photos = [f"{base}/media/{photo}" for photo in data.photos]
+    data.photos = [public_url(base, uuid.UUID(photo)) for photo in data.photos]
 
 
 def page_response(

@@ -6,7 +6,6 @@ DL compression (not implemented: see the report), gs1:handledBy (we never redire
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -16,11 +15,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
+from tests.standards import STANDARDS
 from tests.traceability.test_resolver_helpers import BASE, GTIN, make_batch, make_org, scan_app
 
-STANDARDS = Path(__file__).resolve().parents[3] / "shared" / "standards"
-if not STANDARDS.is_dir():
-    STANDARDS = Path("/work/shared/standards")
 LINKSET_SCHEMA = json.loads((STANDARDS / "gs1-linkset" / "gs1-linkset-schema.json").read_text())
 VOC = "https://gs1.org/voc/"
 

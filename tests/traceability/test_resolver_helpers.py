@@ -14,17 +14,13 @@ from litestar import Litestar
 from service.app import create_app
 from service.settings import Settings
 from service.traceability.gs1 import random_code
-from service.traceability.resolver_routes import scan_side_lifespan
 
 BASE = "https://trace.example.vn"
 GTIN = "08935049510017"  # valid check digit
 
 
 def scan_app(settings: Settings) -> Litestar:
-    app = create_app(settings)
-    if scan_side_lifespan not in app._lifespan_managers:
-        app._lifespan_managers.append(scan_side_lifespan)
-    return app
+    return create_app(settings)
 
 
 async def make_org(
