@@ -12,7 +12,7 @@ from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
 from service.auth import build_jwt_auth
-from service.db import init_connection, database_lifespan, provide_connection
+from service.db import database_lifespan, init_connection, provide_connection
 from service.errors import EXCEPTION_HANDLERS, InvalidInput
 from service.settings import Settings
 from service.tourism import routes
