@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service import media
+from service import crosslinks, media
 from service.auth import AuthController, build_jwt_auth
 from service.changes import change_feed_lifespan
 from service.db import database_lifespan, provide_connection
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *resolver_routes.route_handlers,
             *tourism_routes.route_handlers,
         ],
-        dependencies={"db": Provide(provide_connection)},
+        dependencies={"db": Provide(provide_connection), **crosslinks.DEPENDENCIES},
         lifespan=[state_lifespan, database_lifespan, change_feed_lifespan, storage_lifespan, scan_side_lifespan],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],

@@ -1,0 +1,107 @@
+"""The one place where the two domains meet: adapters from one domain's public functions to the
+Protocols the other declares. Each adapter borrows a pooled connection only for its own query."""
+
+import asyncpg
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from service.db import borrow
+from service.tourism import crosslinks as tourism_needs
+from service.tourism import public as tourism_public
+from service.traceability import page as traceability_page
+from service.traceability import places
+from service.traceability import public as traceability_public
+
+
+class SitesNearFarms:
+    """traceability.page.NearbySites, answered by tourism's published sites."""
+
+    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
+        self.pool = pool
+        self.base_url = base_url
+
+    async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[traceability_page.PlaceRef]:
+        async with borrow(self.pool) as conn:
+            places_near = await tourism_public.sites_near(conn, lat, lon, lang, limit, base_url=self.base_url)
+        return [
+            traceability_page.PlaceRef(
+                name=place.name, url=place.url, distance_km=round(place.distance_m / 1000, 1), kind=place.kind
+            )
+            for place in places_near
+        ]
+
+
+class ProducersNearSites:
+    """tourism.crosslinks.NearbyProducers, answered by traceability's public producer lookup."""
+
+    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
+        self.pool = pool
+        self.base_url = base_url
+
+    async def near(
+        self, lat: float, lon: float, radius_km: float, lang: str, limit: int
+    ) -> list[tourism_needs.ProducerRef]:
+        async with borrow(self.pool) as conn:
+            producers = await traceability_public.producers_near(conn, lat, lon, radius_km, lang, limit)
+        return [
+            tourism_needs.ProducerRef(
+                kind="producer",
+                name=producer.name,
+                url=f"{self.base_url}/api/v1/producers/{producer.id}",
+                distance_m=round(producer.distance_km * 1000),
+                lat=producer.lat,
+                lon=producer.lon,
+                stars=producer.max_ocop_stars,
+            )
+            for producer in producers
+        ]
+
+
+class ProductSearchAdapter:
+    """tourism.crosslinks.ProductSearch, answered by traceability's accent-folded product search."""
+
+    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
+        self.pool = pool
+        self.base_url = base_url
+
+    async def search(self, q: str, lang: str, limit: int) -> list[tourism_needs.ProductHit]:
+        folded = places.fold(q)
+        async with borrow(self.pool) as conn:
+            hits = await traceability_public.search_products(conn, folded, lang, limit)
+        out: list[tourism_needs.ProductHit] = []
+        for rank, hit in enumerate(hits):
+            url = (
+                f"{self.base_url}/p/{hit.gtin14}"
+                if hit.gtin14
+                else f"{self.base_url}/api/v1/producers/{hit.producer_id}"
+            )
+            name_folded = places.fold(hit.name)
+            score = 1.0 if name_folded == folded else (0.8 if name_folded.startswith(folded) else 0.6)
+            out.append(
+                tourism_needs.ProductHit(
+                    name=hit.name,
+                    url=url,
+                    score=round(score - rank * 0.001, 3),
+                    summary=f"{hit.producer_name} · {hit.commune_name}",
+                )
+            )
+        return out
+
+
+def _sites(state: State) -> SitesNearFarms:
+    return SitesNearFarms(state.pool, state.settings.base_url)
+
+
+def _producers(state: State) -> ProducersNearSites:
+    return ProducersNearSites(state.pool, state.settings.base_url)
+
+
+def _products(state: State) -> ProductSearchAdapter:
+    return ProductSearchAdapter(state.pool, state.settings.base_url)
+
+
+DEPENDENCIES = {
+    "nearby_sites": Provide(_sites, sync_to_thread=False),
+    "nearby_producers": Provide(_producers, sync_to_thread=False),
+    "product_search": Provide(_products, sync_to_thread=False),
+}
