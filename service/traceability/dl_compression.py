@@ -269,15 +269,22 @@ class _Writer:
         return "".join(ALPHABET[(value >> (size - 6 * (i + 1))) & 63] for i in range(size // 6))
 
 
-def compress(link: DigitalLink, *, optimise: bool = False, query: Sequence[tuple[str, str]] = ()) -> str:
-    """The compressed segment of a Digital Link: AIs in path order, or with the 0B/0C codes when optimising."""
+def compress(
+    link: DigitalLink, *, optimise: bool = False, partial: bool = False, query: Sequence[tuple[str, str]] = ()
+) -> str:
+    """The compressed segment of a Digital Link: AIs in path order, or with the 0B/0C codes when optimising.
+
+    `partial`: the qualifiers only, for /01/{gtin}/{segment} (the GTIN stays uncompressed).
+    """
     out = _Writer()
     qualifiers = [(ai, v) for ai, v in (("10", link.lot), ("21", link.serial)) if v is not None]
-    if optimise and qualifiers:
+    optimise = optimise and not partial and bool(qualifiers)
+    if optimise:
         out.header("0B" if qualifiers[0][0] == "10" else "0C")
-    else:
+    elif not partial:
         out.header("01")
-    out.write(int(link.gtin), value_bits(GTIN_DIGITS))
+    if not partial:
+        out.write(int(link.gtin), value_bits(GTIN_DIGITS))
     for index, (ai, value) in enumerate(qualifiers):
         if not (optimise and index == 0):
             out.header(ai)
