@@ -48,7 +48,10 @@ pytest: install
 
 test: install lint typecheck pytest
 
+# Load benchmarks (never part of `make test`): wrk from Debian, matplotlib for the chart.
 bench: install
+	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) -m bench.run
 
 clean:

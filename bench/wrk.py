@@ -48,6 +48,7 @@ def run(
     headers: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
 ) -> WrkResult:
+    threads = min(threads, connections)
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
@@ -59,4 +60,6 @@ def run(
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, env={**os.environ, **(env or {})}, check=True
     )
+    if done.stderr.strip():
+        print(done.stderr.strip())
     return parse(done.stdout)

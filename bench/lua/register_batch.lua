@@ -1,7 +1,6 @@
 -- Register batches as phones do: a fresh Idempotency-Key and client UUID per request.
 -- BENCH_PRODUCT: product id, BENCH_TOKEN: farmer token, BENCH_PLOT (optional).
 local counter = 0
-local thread_id = 0
 local threads = {}
 
 function setup(thread)
@@ -18,7 +17,8 @@ local function uuid()
 end
 
 function init(args)
-  math.randomseed(os.time() * 1000 + (thread_id or 0))
+  -- `thread_id` is the global that setup() gave this thread: threads must not share a random sequence
+  math.randomseed(os.time() * 1000 + math.floor(os.clock() * 1000000) + (thread_id or 0) * 7919)
 end
 
 request = function()
@@ -35,4 +35,12 @@ request = function()
     ["Idempotency-Key"] = id,
   }
   return wrk.format("POST", "/api/v1/batches", headers, body)
+end
+
+local shown = 0
+response = function(status, headers, body)
+  if status >= 400 and shown < 3 then
+    shown = shown + 1
+    io.stderr:write("register_batch: HTTP " .. status .. " " .. body .. "\n")
+  end
 end
