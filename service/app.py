@@ -14,6 +14,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service import media
 from service.auth import AuthController, build_jwt_auth
+from service.changes import change_feed_lifespan
 from service.db import database_lifespan, provide_connection
 from service.errors import EXCEPTION_HANDLERS, document_problems
 from service.health import HealthController
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *tourism_routes.route_handlers,
         ],
         dependencies={"db": Provide(provide_connection)},
-        lifespan=[state_lifespan, database_lifespan, storage_lifespan, scan_side_lifespan],
+        lifespan=[state_lifespan, database_lifespan, change_feed_lifespan, storage_lifespan, scan_side_lifespan],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,

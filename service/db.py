@@ -94,6 +94,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         max_size=settings.db_pool_max,
     )
     app.state.pool = pool
+    app.state.dsn = dsn
     try:
         yield
     finally:

@@ -1,0 +1,125 @@
+"""Offline packs: one manifest per site and language, with a strong ETag derived from the site version.
+
+The site version changes on every content change (triggers in 0030), so the ETag can be computed from
+one indexed lookup; a revalidation answers 304 without building the manifest.
+"""
+
+import hashlib
+from typing import Any, Literal
+
+import asyncpg
+import msgspec
+
+from service.errors import NotFound
+from service.tourism import queries
+from service.tourism.assets import model_assets
+from service.tourism.langs import check_language, pick_language
+from service.tourism.narration import Cue as NarrationCue
+from service.tourism.narration import webvtt
+from service.tourism.schemas import SitePublic
+from service.tourism.views import load_published_site, site_public, vtt_url
+
+MANIFEST_FORMAT = 1
+
+
+class OfflineFile(msgspec.Struct, kw_only=True):
+    kind: Literal["audio", "captions", "model"]
+    url: str
+    bytes: int
+    sha256: str
+    mime: str
+    point: str | None = None
+    lang: str | None = None
+
+
+class OfflineManifest(msgspec.Struct, kw_only=True):
+    format: int
+    site: str
+    version: int
+    lang: str
+    etag: str
+    content: SitePublic
+    files: list[OfflineFile]
+    total_bytes: int
+
+
+def _models_digest() -> str:
+    assets = model_assets()
+    joined = ",".join(f"{slug}:{asset.sha256}" for slug, asset in sorted(assets.items()))
+    return hashlib.sha256(joined.encode()).hexdigest()
+
+
+def offline_etag(slug: str, version: int, lang: str, base_url: str) -> str:
+    """Strong ETag: the site version stands for its content; the rest is what else shapes the bytes."""
+    key = f"{MANIFEST_FORMAT}|{slug}|{version}|{lang}|{base_url}|{_models_digest()}"
+    return f'"{hashlib.sha256(key.encode()).hexdigest()[:40]}"'
+
+
+async def current_offline_etag(conn: asyncpg.Connection, slug: str, lang: str, base_url: str) -> str:
+    check_language(lang)
+    version = await queries.published_site_version(conn, slug)
+    if version is None:
+        raise NotFound(f"there is no published site '{slug}'", code="site_not_found")
+    return offline_etag(slug, version, lang, base_url)
+
+
+def render_vtt(cues: list[dict[str, Any]]) -> str:
+    return webvtt([msgspec.convert(cue, NarrationCue) for cue in cues])
+
+
+async def build_manifest(conn: asyncpg.Connection, slug: str, lang: str, base_url: str) -> OfflineManifest:
+    check_language(lang)
+    published = await load_published_site(conn, slug)
+    content = site_public(published, base_url, lang, producers=[])
+    tracks_by_id = {t.id: t for t in published.tracks}
+    files: list[OfflineFile] = []
+    models_seen: set[str] = set()
+    for point in content.points:
+        picked = pick_language({t.lang: t for t in point.tracks}, lang)
+        point.tracks = [picked[1]] if picked else []
+        for ref in point.tracks:
+            files.append(
+                OfflineFile(
+                    kind="audio",
+                    url=ref.url,
+                    bytes=ref.bytes,
+                    sha256=ref.sha256,
+                    mime=ref.mime,
+                    point=point.slug,
+                    lang=ref.lang,
+                )
+            )
+            vtt = render_vtt(tracks_by_id[ref.id].cues).encode()
+            files.append(
+                OfflineFile(
+                    kind="captions",
+                    url=vtt_url(base_url, ref.id),
+                    bytes=len(vtt),
+                    sha256=hashlib.sha256(vtt).hexdigest(),
+                    mime="text/vtt",
+                    point=point.slug,
+                    lang=ref.lang,
+                )
+            )
+        if point.model is not None and point.model.slug not in models_seen:
+            models_seen.add(point.model.slug)
+            files.append(
+                OfflineFile(
+                    kind="model",
+                    url=point.model.url,
+                    bytes=point.model.bytes,
+                    sha256=point.model.sha256,
+                    mime="model/gltf-binary",
+                )
+            )
+    site = published.site
+    return OfflineManifest(
+        format=MANIFEST_FORMAT,
+        site=site.slug,
+        version=site.version,
+        lang=content.lang,
+        etag=offline_etag(site.slug, site.version, lang, base_url),
+        content=content,
+        files=files,
+        total_bytes=sum(f.bytes for f in files),
+    )
