@@ -5,6 +5,7 @@ gs1:handledBy (we never redirect on a company prefix). Compression vectors and e
 test_dl_compression.py; the public EPCIS document behind gs1:epcis in test_public_epcis.py.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -30,6 +31,16 @@ DESCRIPTION_SCHEMA = json.loads(
 VOC = "https://gs1.org/voc/"
 
 
+async def feed_connected(app: Litestar) -> None:
+    """Let the app's change feed finish connecting before a (short) test ends: stopping it mid-connect
+    leaks the connection (service/changes.py, reported), and its ResourceWarning fails a later test."""
+    for _ in range(250):
+        feed = getattr(app.state, "change_feed", None)
+        if feed is None or feed.healthy:
+            return
+        await asyncio.sleep(0.02)
+
+
 @pytest.fixture
 def app(settings: Settings) -> Litestar:
     return scan_app(settings)
@@ -39,6 +50,7 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url=BASE) as test_client:
         test_client.follow_redirects = False
+        await feed_connected(app)
         yield test_client
 
 

@@ -17,6 +17,7 @@ from service.settings import Settings
 from service.traceability.digital_link import DigitalLink, DigitalLinkError
 from service.traceability.dl_compression import ALPHABET, compress, decompress, decompress_qualifiers
 from tests.traceability.factories import assert_problem
+from tests.traceability.test_conformance import feed_connected
 from tests.traceability.test_resolver_helpers import BASE, GTIN, make_batch, make_org, scan_app
 from tests.traceability.test_scans import flush
 
@@ -124,6 +125,7 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url=BASE) as test_client:
         test_client.follow_redirects = False
+        await feed_connected(app)
         yield test_client
 
 

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from service.settings import Settings
 from tests.standards import STANDARDS
 from tests.traceability import factories as f
+from tests.traceability.test_conformance import feed_connected
 from tests.traceability.test_resolver_helpers import BASE, scan_app
 
 SCHEMA_PATH = STANDARDS / "epcis" / "EPCIS-JSON-Schema.json"
@@ -34,6 +35,7 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url=BASE) as test_client:
         test_client.follow_redirects = False
+        await feed_connected(app)
         yield test_client
 
 
