@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service import media
+from service import crosslinks, media
 from service.auth import AuthController, build_jwt_auth
 from service.changes import change_feed_lifespan
 from service.db import database_lifespan, provide_connection
@@ -24,6 +24,7 @@ from service.open_data import OpenDataCatalogController
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
+from service.tourism.caches import tourism_lifespan
 from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
 from service.traceability.resolver_routes import scan_side_lifespan
@@ -64,8 +65,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *resolver_routes.route_handlers,
             *tourism_routes.route_handlers,
         ],
-        dependencies={"db": Provide(provide_connection)},
-        lifespan=[state_lifespan, database_lifespan, change_feed_lifespan, storage_lifespan, scan_side_lifespan],
+        dependencies={"db": Provide(provide_connection), **crosslinks.DEPENDENCIES},
+        lifespan=[
+            state_lifespan,
+            database_lifespan,
+            change_feed_lifespan,
+            storage_lifespan,
+            scan_side_lifespan,
+            tourism_lifespan,
+        ],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -55,8 +55,12 @@ class ChangeFeed:
 
     async def _connect(self) -> None:
         conn = await asyncpg.connect(self.dsn)
-        conn.add_termination_listener(self._on_terminate)
-        await conn.add_listener(CHANNEL, self._on_notify)
+        try:
+            conn.add_termination_listener(self._on_terminate)
+            await conn.add_listener(CHANNEL, self._on_notify)
+        except BaseException:
+            conn.terminate()
+            raise
         self._conn = conn
         self._up.set()
         self.generation += 1  # anything cached before this moment may have missed a notification

@@ -112,3 +112,10 @@ async def provide_connection(state: State) -> AsyncGenerator[asyncpg.Connection,
     pool: asyncpg.Pool = state.pool
     async with pool.acquire() as conn:
         yield conn  # type: ignore[misc]  # the pool's proxy behaves as a Connection
+
+
+@asynccontextmanager
+async def borrow(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for code outside a request's `db` dependency (caches, cross-domain adapters)."""
+    async with pool.acquire() as conn:
+        yield conn  # type: ignore[misc]  # the pool's proxy behaves as a Connection

@@ -10,6 +10,7 @@ from litestar.security.jwt import Token
 from service.auth import CurrentUser, requires_role
 from service.db import DB
 from service.tourism import queries, services
+from service.tourism.caches import EditorWriteInvalidation
 from service.tourism.schemas import (
     PointCreate,
     PointRead,
@@ -35,6 +36,7 @@ LangPath = Annotated[str, PathParameter(min_length=2, max_length=35)]
 class EditorController(Controller):
     path = "/api/v1/editor"
     tags = ["tourism editing"]
+    middleware = [EditorWriteInvalidation]
 
     @get("/sites", operation_id="editor_list_sites", guards=EDITORS)
     async def list_sites(self, db: DB) -> list[SiteRead]:
