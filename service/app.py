@@ -27,6 +27,7 @@ from service.tourism import routes as tourism_routes
 from service.tourism.caches import tourism_lifespan
 from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
+from service.traceability.hotcache import trace_cache_lifespan
 from service.traceability.resolver_routes import scan_side_lifespan
 
 
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             change_feed_lifespan,
             storage_lifespan,
             scan_side_lifespan,
+            trace_cache_lifespan,
             tourism_lifespan,
         ],
         on_app_init=[jwt_auth.on_app_init],

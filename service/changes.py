@@ -14,6 +14,8 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("service.changes")
 CHANNEL = "tt_changes"
@@ -121,3 +123,33 @@ async def change_feed_lifespan(app: Litestar) -> AsyncIterator[None]:
         yield
     finally:
         await feed.stop()
+
+
+def invalidate_locally_after_writes(table: str, path_param: str) -> type:
+    """ASGI middleware for write routes: once a write succeeded, drop this worker's cached copies at once.
+
+    The database's notification reaches the other workers a few milliseconds later; this makes sure the
+    worker that answered the write never serves the old state to the very next request.
+    """
+
+    class LocalInvalidation:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+                await self.app(scope, receive, send)
+                return
+
+            async def send_after_invalidating(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] < 400:
+                    key = scope.get("path_params", {}).get(path_param)
+                    feed: ChangeFeed | None = getattr(scope["app"].state, "change_feed", None)
+                    if feed is not None and key is not None:
+                        feed.publish_local(table, str(key))
+                await send(message)
+
+            await self.app(scope, receive, send_after_invalidating)
+
+    LocalInvalidation.__name__ = f"Invalidate_{table}_{path_param}"
+    return LocalInvalidation

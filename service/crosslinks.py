@@ -1,12 +1,12 @@
 """The one place where the two domains meet: adapters from one domain's public functions to the
-Protocols the other declares. Each adapter runs on the request's own connection (the `db` dependency):
-borrowing a second one while the request holds the first could exhaust the pool under load."""
+Protocols the other declares. The tourism-side adapters run on the request's own connection (the `db`
+dependency): borrowing a second one while the request holds the first could exhaust the pool under load."""
 
 import asyncpg
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from service.db import DB
+from service.db import DB, borrow
 from service.tourism import crosslinks as tourism_needs
 from service.tourism import public as tourism_public
 from service.traceability import page as traceability_page
@@ -15,14 +15,19 @@ from service.traceability import public as traceability_public
 
 
 class SitesNearFarms:
-    """traceability.page.NearbySites, answered by tourism's published sites."""
+    """traceability.page.NearbySites, answered by tourism's published sites.
 
-    def __init__(self, conn: asyncpg.Connection, base_url: str) -> None:
-        self.conn = conn
+    The shopper page asks only on a cache miss, after releasing its own connection: so this one borrows
+    lazily instead of holding the request's connection on the hot path.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
+        self.pool = pool
         self.base_url = base_url
 
     async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[traceability_page.PlaceRef]:
-        places_near = await tourism_public.sites_near(self.conn, lat, lon, lang, limit, base_url=self.base_url)
+        async with borrow(self.pool) as conn:
+            places_near = await tourism_public.sites_near(conn, lat, lon, lang, limit, base_url=self.base_url)
         return [
             traceability_page.PlaceRef(
                 name=place.name, url=place.url, distance_km=round(place.distance_m / 1000, 1), kind=place.kind
@@ -86,8 +91,8 @@ class ProductSearchAdapter:
         return out
 
 
-def _sites(db: DB, state: State) -> SitesNearFarms:
-    return SitesNearFarms(db, state.settings.base_url)
+def _sites(state: State) -> SitesNearFarms:
+    return SitesNearFarms(state.pool, state.settings.base_url)
 
 
 def _producers(db: DB, state: State) -> ProducersNearSites:

@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.cache import InvalidatedCache
 from service.changes import ChangeFeed
@@ -37,28 +35,3 @@ class TourismCaches:
 async def tourism_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.tourism_caches = TourismCaches(getattr(app.state, "change_feed", None))
     yield
-
-
-class EditorWriteInvalidation:
-    """Editor writes drop this worker's caches for the site at once, before the client sees the answer.
-
-    Other workers hear the same change from PostgreSQL's notification a few milliseconds later.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
-            await self.app(scope, receive, send)
-            return
-
-        async def send_after_invalidating(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] < 400:
-                slug = scope.get("path_params", {}).get("slug")
-                feed: ChangeFeed | None = getattr(scope["app"].state, "change_feed", None)
-                if feed is not None and isinstance(slug, str):
-                    feed.publish_local("tourism_sites", slug)
-            await send(message)
-
-        await self.app(scope, receive, send_after_invalidating)

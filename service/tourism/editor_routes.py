@@ -8,9 +8,9 @@ from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.security.jwt import Token
 
 from service.auth import CurrentUser, requires_role
+from service.changes import invalidate_locally_after_writes
 from service.db import DB
 from service.tourism import queries, services
-from service.tourism.caches import EditorWriteInvalidation
 from service.tourism.schemas import (
     PointCreate,
     PointRead,
@@ -36,7 +36,7 @@ LangPath = Annotated[str, PathParameter(min_length=2, max_length=35)]
 class EditorController(Controller):
     path = "/api/v1/editor"
     tags = ["tourism editing"]
-    middleware = [EditorWriteInvalidation]
+    middleware = [invalidate_locally_after_writes("tourism_sites", "slug")]
 
     @get("/sites", operation_id="editor_list_sites", guards=EDITORS)
     async def list_sites(self, db: DB) -> list[SiteRead]:

@@ -9,6 +9,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.security.jwt import Token
 
 from service.auth import CurrentUser, Role, requires_role
+from service.changes import invalidate_locally_after_writes
 from service.db import DB
 from service.traceability import access, batches, epcis, events, sync
 from service.traceability import event_queries as eq
@@ -41,6 +42,8 @@ def base_url(state: State) -> str:
 
 class BatchController(Controller):
     path = "/api/v1/batches"
+    # a recall, an inspection or a new event shows on the very next scan served by this worker
+    middleware = [invalidate_locally_after_writes("batches", "batch_id")]
     tags = ["traceability: batches"]
 
     @post("", operation_id="create_batch", guards=[requires_role(*WRITERS)], status_code=201)

@@ -11,9 +11,10 @@ from litestar.security.jwt import Token
 from litestar.types import ControllerRouterHandler
 
 from service.auth import CurrentUser, requires_role
-from service.db import DB
+from service.db import DB, borrow
 from service.errors import InvalidInput, NotFound, Unavailable
 from service.settings import Settings
+from service.traceability.hotcache import TraceCaches
 from service.traceability.labels import FontMissing, LabelRenderer
 from service.traceability.qr import (
     MAX_QUIET_ZONE,
@@ -39,7 +40,6 @@ class BatchCodesController(Controller):
     async def _qr(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         batch_id: uuid.UUID,
         fmt: QRFormat,
@@ -47,12 +47,18 @@ class BatchCodesController(Controller):
         quiet_zone: int,
         error_correction: ErrorCorrection,
     ) -> Response[Any]:
-        batch = await batch_identity(db, batch_id)
-        if batch is None:
-            raise NotFound("no batch with this id", code="batch_not_found")
         settings: Settings = state.settings
+        caches: TraceCaches = state.trace_caches
+        content = caches.qr_uris.get(batch_id)
+        if content is None:
+            token = caches.qr_uris.token()
+            async with borrow(state.pool) as conn:
+                batch = await batch_identity(conn, batch_id)
+            if batch is None:
+                raise NotFound("no batch with this id", code="batch_not_found")
+            content = batch.uri(settings.base_url)
+            caches.qr_uris.put(batch_id, content, token)
         options = QROptions(size=size, quiet_zone=quiet_zone, error_correction=error_correction)
-        content = batch.uri(settings.base_url)
         etag = etag_for(content, fmt, options)
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
         if request.headers.get("if-none-match") == etag:
@@ -65,7 +71,6 @@ class BatchCodesController(Controller):
     async def qr_png(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         batch_id: FromPath[uuid.UUID],
         size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
@@ -73,13 +78,12 @@ class BatchCodesController(Controller):
         error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
     ) -> Response[Any]:
         """PNG QR code of the batch's URI (public: it only encodes what is printed on the pack)."""
-        return await self._qr(request, db, state, batch_id, "png", size, quiet_zone, error_correction)
+        return await self._qr(request, state, batch_id, "png", size, quiet_zone, error_correction)
 
     @get("/{batch_id:uuid}/qr.svg", operation_id="batch_qr_svg", exclude_from_auth=True, cache_control=None)
     async def qr_svg(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         batch_id: FromPath[uuid.UUID],
         size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
@@ -87,7 +91,7 @@ class BatchCodesController(Controller):
         error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
     ) -> Response[Any]:
         """SVG QR code of the batch's URI."""
-        return await self._qr(request, db, state, batch_id, "svg", size, quiet_zone, error_correction)
+        return await self._qr(request, state, batch_id, "svg", size, quiet_zone, error_correction)
 
     @post("/{batch_id:uuid}/units", operation_id="create_units", status_code=201)
     async def create_units(

@@ -6,9 +6,7 @@ certification edits are in the version too), so a recall shows on the very next 
 also expire after a minute, which bounds how stale the nearby-sites section can be.
 """
 
-import time
 import uuid
-from collections import OrderedDict
 from datetime import date, datetime
 from typing import Protocol, runtime_checkable
 
@@ -193,27 +191,3 @@ async def product_page_data(conn: asyncpg.Connection, gtin14: str) -> PageData |
 
 
 # --- the per-worker cache ------------------------------------------------------------------------
-
-
-class PageCache:
-    """LRU of (batch id) -> (version, data, rendered HTML per language), with a time-to-live."""
-
-    def __init__(self, max_entries: int = 2_048, ttl_seconds: float = 60.0) -> None:
-        self.max_entries = max_entries
-        self.ttl = ttl_seconds
-        self._items: OrderedDict[uuid.UUID, tuple[str, float, PageData, dict[str, str]]] = OrderedDict()
-
-    def get(self, batch_id: uuid.UUID, version: str) -> tuple[PageData, dict[str, str]] | None:
-        item = self._items.get(batch_id)
-        if item is None or item[0] != version or time.monotonic() - item[1] > self.ttl:
-            return None
-        self._items.move_to_end(batch_id)
-        return item[2], item[3]
-
-    def put(self, batch_id: uuid.UUID, version: str, data: PageData) -> dict[str, str]:
-        html: dict[str, str] = {}
-        self._items[batch_id] = (version, time.monotonic(), data, html)
-        self._items.move_to_end(batch_id)
-        while len(self._items) > self.max_entries:
-            self._items.popitem(last=False)
-        return html

@@ -26,7 +26,7 @@ from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
 from service.auth import client_address
-from service.db import DB
+from service.db import borrow
 from service.errors import NotFound, ServiceError
 from service.media import public_url
 from service.settings import Settings
@@ -40,10 +40,10 @@ from service.traceability.digital_link import (
     parse_digital_link,
     parse_short_link,
 )
+from service.traceability.hotcache import PageEntry, TraceCaches
 from service.traceability.labels import LabelRenderer
 from service.traceability.page import (
     NearbySites,
-    PageCache,
     PageData,
     PlaceRef,
     UnitInfo,
@@ -71,7 +71,6 @@ async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
     renderer = LabelRenderer()
     app.state.scan_recorder = recorder
     app.state.qr_cache = QRCache()
-    app.state.page_cache = PageCache()
     app.state.label_renderer = renderer
     recorder.start()
     try:
@@ -111,7 +110,6 @@ def _position(request: Request[Any, Any, Any]) -> tuple[float, float] | None:
 
 async def resolve(
     request: Request[Any, Any, Any],
-    db: DB,
     state: State,
     link: DigitalLink | ShortLink,
     compressed: dlc.Decompressed | None = None,
@@ -127,10 +125,7 @@ async def resolve(
         "Vary": "Accept, Accept-Language",
         "Cache-Control": "no-store",
     }
-    if isinstance(link, DigitalLink):
-        target = await rs.resolve_digital_link(db, link)
-    else:
-        target = await rs.resolve_short_link(db, link)
+    target = await _resolved(state, link, anchor)
     if target is None:
         raise NotFound("nothing is registered under this identifier", code="identifier_not_found", headers=headers)
     link_type = request.query_params.get("linkType")
@@ -162,6 +157,24 @@ async def resolve(
     return response
 
 
+async def _resolved(state: State, link: DigitalLink | ShortLink, anchor: str) -> rs.Target | None:
+    """The identifier's target from this worker's cache; the database only on a miss (unknowns are not cached)."""
+    caches: TraceCaches = state.trace_caches
+    target = caches.targets.get(anchor)
+    if target is not None:
+        return target
+    token = caches.targets.token()
+    async with borrow(state.pool) as conn:
+        if isinstance(link, DigitalLink):
+            target = await rs.resolve_digital_link(conn, link)
+        else:
+            target = await rs.resolve_short_link(conn, link)
+    if target is not None and target.batch_id is not None:
+        caches.targets.put(anchor, target, token)
+        caches.track(target.batch_id, "targets", anchor)
+    return target
+
+
 def _parse(parser: Any, *args: str) -> Any:
     try:
         return parser(*args)
@@ -176,14 +189,14 @@ def _parse(parser: Any, *args: str) -> Any:
     exclude_from_auth=True,
     tags=["resolver"],
 )
-async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, rest: FromPath[str]) -> Response[Any]:
+async def resolve_gtin(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     """GS1 Digital Link resolver: redirect to the shopper page, a requested link type, or the linkset."""
     path = _raw_path(request)
     parts = path.strip("/").split("/")
     if len(parts) == 3 and dlc.PARTIAL_SEGMENT.fullmatch(parts[2]):  # /01/{gtin}/{compressed qualifiers}
         partial: dlc.Decompressed = _parse(dlc.decompress_qualifiers, parts[1], parts[2])
-        return await resolve(request, db, state, partial.link, partial)
-    return await resolve(request, db, state, _parse(parse_digital_link, path))
+        return await resolve(request, state, partial.link, partial)
+    return await resolve(request, state, _parse(parse_digital_link, path))
 
 
 @route(
@@ -193,14 +206,12 @@ async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, re
     exclude_from_auth=True,
     tags=["resolver"],
 )
-async def resolve_compressed(
-    request: Request[Any, Any, Any], db: DB, state: State, segment: FromPath[str]
-) -> Response[Any]:
+async def resolve_compressed(request: Request[Any, Any, Any], state: State, segment: FromPath[str]) -> Response[Any]:
     """A compressed GS1 Digital Link (one base64url segment): the same answers as its uncompressed URI."""
     if dlc.SEGMENT.fullmatch(segment) is None:  # not shaped like a compressed link: an unknown page
         raise NotFound("there is nothing at this address", code="not_found")
     decompressed: dlc.Decompressed = _parse(dlc.decompress, segment)
-    return await resolve(request, db, state, decompressed.link, decompressed)
+    return await resolve(request, state, decompressed.link, decompressed)
 
 
 @route(
@@ -210,9 +221,9 @@ async def resolve_compressed(
     exclude_from_auth=True,
     tags=["resolver"],
 )
-async def resolve_short(request: Request[Any, Any, Any], db: DB, state: State, rest: FromPath[str]) -> Response[Any]:
+async def resolve_short(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     """Short codes of products without a GTIN: the same answers as the Digital Link resolver."""
-    return await resolve(request, db, state, _parse(parse_short_link, _raw_path(request)))
+    return await resolve(request, state, _parse(parse_short_link, _raw_path(request)))
 
 
 @get(
@@ -310,29 +321,39 @@ class ShopperPageController(Controller):
     async def _batch_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         code: str,
         serial: str | None,
         nearby_sites: NearbySites | None,
     ) -> Response[Any]:
+        """Served from this worker's caches; a miss reads the database, releases it, then asks tourism."""
         _parse(parse_short_link, f"/q/{code}" + (f"/{serial}" if serial else ""))
-        version = await page_version(db, code, serial)
-        if version is None or (serial is not None and version.unit is None):
-            raise NotFound("nothing is registered under this code", code="identifier_not_found")
-        cache: PageCache = state.page_cache
-        cached = cache.get(version.batch_id, version.version)
-        if cached is None:
-            data = await batch_page_data(db, version.batch_id)
-            if data is None:
-                raise NotFound("nothing is registered under this code", code="identifier_not_found")
-            settings: Settings = state.settings
-            _photo_urls(data, settings.base_url)
-            data.nearby = await _nearby(nearby_sites, data, page_language(request))
-            cached = data, cache.put(version.batch_id, version.version, data)
+        caches: TraceCaches = state.trace_caches
+        entry = caches.pages.get(code)
+        unit = caches.units.get((code, serial)) if serial is not None else None
+        if entry is None or (serial is not None and unit is None):
+            page_token, unit_token = caches.pages.token(), caches.units.token()
+            async with borrow(state.pool) as conn:
+                version = await page_version(conn, code, serial)
+                if version is None or (serial is not None and version.unit is None):
+                    raise NotFound("nothing is registered under this code", code="identifier_not_found")
+                data = await batch_page_data(conn, version.batch_id) if entry is None else None
+            if serial is not None and version.unit is not None:
+                unit = version.unit
+                caches.units.put((code, serial), unit, unit_token)
+                caches.track(version.batch_id, "units", (code, serial))
+            if entry is None:
+                if data is None:
+                    raise NotFound("nothing is registered under this code", code="identifier_not_found")
+                settings: Settings = state.settings
+                _photo_urls(data, settings.base_url)
+                data.nearby = await _nearby(nearby_sites, data, page_language(request))
+                entry = PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
+                caches.pages.put(code, entry, page_token)
+                caches.track(version.batch_id, "pages", code)
         settings = state.settings
         page_url = rs.batch_page(settings.base_url, code, serial)
-        return page_response(request, cached[0], cached[1], version.unit, version.version, page_url)
+        return page_response(request, entry.data, entry.html, unit, entry.version, page_url)
 
     @route(
         "/trace/{code:str}",
@@ -343,13 +364,12 @@ class ShopperPageController(Controller):
     async def batch_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         code: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The shopper page of a batch (HTML; JSON with Accept: application/json)."""
-        return await self._batch_page(request, db, state, code, None, nearby_sites)
+        return await self._batch_page(request, state, code, None, nearby_sites)
 
     @route(
         "/trace/{code:str}/{serial:str}",
@@ -360,14 +380,13 @@ class ShopperPageController(Controller):
     async def unit_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         code: FromPath[str],
         serial: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The shopper page of one serialized unit: the batch page plus genuine/suspicious status."""
-        return await self._batch_page(request, db, state, code, serial, nearby_sites)
+        return await self._batch_page(request, state, code, serial, nearby_sites)
 
     @route(
         "/p/{gtin:str}",
@@ -378,14 +397,14 @@ class ShopperPageController(Controller):
     async def product_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
         state: State,
         gtin: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The product-level page a bare GTIN resolves to."""
         link = _parse(parse_digital_link, f"/01/{gtin}")
-        data = await product_page_data(db, link.gtin)
+        async with borrow(state.pool) as conn:  # released before tourism is asked for nearby sites
+            data = await product_page_data(conn, link.gtin)
         if data is None:
             raise NotFound("no product has this GTIN", code="identifier_not_found")
         settings: Settings = state.settings

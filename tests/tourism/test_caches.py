@@ -16,9 +16,7 @@ async def test_a_zone_edit_shows_on_the_next_position_report(
 ) -> None:
     before = await ask(client, report(FAR_FROM_P1))
     assert "p1" not in before["inside"]
-    edit = await client.patch(
-        f"/api/v1/editor/sites/{published_site}/points/p1", json={"radius_m": 80}, headers=editor
-    )
+    edit = await client.patch(f"/api/v1/editor/sites/{published_site}/points/p1", json={"radius_m": 80}, headers=editor)
     assert edit.status_code == 200, edit.text
     after = await ask(client, report(FAR_FROM_P1))
     assert "p1" in after["inside"], "the widened zone must apply to the very next report"
