@@ -183,6 +183,10 @@ def run_scenarios(base: str, fx: Fixture, server_pid: int) -> tuple[list[Row], d
         note: str = "",
     ) -> Row:
         wrk.run(f"{base}{path}", connections=connections, seconds=1, headers=headers, script=script, env=env)  # warm-up
+        if baseline:
+            # the machine is shared: compare with the baseline measured right before, not once at the start
+            baseline = wrk.run(f"{base}/health/live", connections=connections, seconds=2).requests_per_s
+            baselines.append(baseline)
         r = wrk.run(f"{base}{path}", connections=connections, seconds=SECONDS, headers=headers, script=script, env=env)
         ratio = r.requests_per_s / baseline if baseline else None
         met: bool | None = None
@@ -212,6 +216,7 @@ def run_scenarios(base: str, fx: Fixture, server_pid: int) -> tuple[list[Row], d
         return row
 
     rows: list[Row] = []
+    baselines: list[float] = []
     baseline = measure("baseline: GET /health/live (no I/O)", "/health/live", "reference")
     b = baseline.rps
     rows.append(baseline)
@@ -317,6 +322,7 @@ def run_scenarios(base: str, fx: Fixture, server_pid: int) -> tuple[list[Row], d
     rss = worker_rss_mb(server_pid)
     extras["rss_mb"] = rss
     extras["baseline_rps"] = b
+    extras["baseline_rps_before_each"] = [round(v) for v in baselines]
     return rows, extras
 
 

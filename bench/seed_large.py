@@ -138,15 +138,28 @@ async def _batches(
 
 
 async def _units(conn: asyncpg.Connection, farmer: CurrentUser) -> None:
-    if await conn.fetchval("select count(*) from units where seq = 1000") > 0:
+    """100 units on each of 1,000 batches, and one batch of 1,000 units for the label-sheet benchmark."""
+    with_units = await conn.fetchval("select count(distinct batch_id) from units")
+    has_big = await conn.fetchval("select exists (select 1 from units where seq = 1000)")
+    wanted = max(0, UNIT_BATCHES - with_units) + (0 if has_big else 1)
+    if wanted == 0:
         return
     batch_ids = [
         r["id"]
         for r in await conn.fetch(
-            "select id from batches where created_by = $1 order by created_at, id limit $2", farmer.id, UNIT_BATCHES
+            """
+            select id from batches b
+            where created_by = $1 and not exists (select 1 from units u where u.batch_id = b.id)
+            order by created_at, id limit $2
+            """,
+            farmer.id,
+            wanted,
         )
     ]
-    records = [(batch_id, random_code(13), seq) for batch_id in batch_ids for seq in range(1, UNITS_PER_BATCH + 1)]
+    sizes = {batch_id: UNITS_PER_BATCH for batch_id in batch_ids}
+    if not has_big:
+        sizes[batch_ids[-1]] = 1_000
+    records = [(batch_id, random_code(13), seq) for batch_id, size in sizes.items() for seq in range(1, size + 1)]
     await conn.copy_records_to_table("units", records=records, columns=["batch_id", "serial", "seq"])
 
 

@@ -204,12 +204,12 @@ async def guide_position(
     pool: asyncpg.Pool, cache: InvalidatedCache[str, SiteGuide], report: PositionReport, base_url: str
 ) -> GuideAnswer:
     """Answer from the cached index of the site; the database is read only when the cache has no index."""
-    guide = cache.get(report.site)
-    if guide is None:
-        token = cache.token()
+
+    async def load() -> SiteGuide | None:
         async with borrow(pool) as conn:
-            guide = await load_site_guide(conn, report.site)
-        if guide is None:
-            raise NotFound(f"there is no published site '{report.site}'", code="site_not_found")
-        cache.put(report.site, guide, token)
+            return await load_site_guide(conn, report.site)
+
+    guide = await cache.get_or_load(report.site, load)
+    if guide is None:
+        raise NotFound(f"there is no published site '{report.site}'", code="site_not_found")
     return guide_answer(guide, report, base_url)

@@ -62,14 +62,14 @@ async def current_offline_etag(
 ) -> str:
     """The ETag the pack would have now, from the cached site version (read once per change per worker)."""
     check_language(lang)
-    version = versions.get(slug)
-    if version is None:
-        token = versions.token()
+
+    async def load() -> int | None:
         async with borrow(pool) as conn:
-            version = await queries.published_site_version(conn, slug)
-        if version is None:
-            raise NotFound(f"there is no published site '{slug}'", code="site_not_found")
-        versions.put(slug, version, token)
+            return await queries.published_site_version(conn, slug)
+
+    version = await versions.get_or_load(slug, load)
+    if version is None:
+        raise NotFound(f"there is no published site '{slug}'", code="site_not_found")
     return offline_etag(slug, version, lang, base_url)
 
 

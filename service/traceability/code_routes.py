@@ -49,15 +49,15 @@ class BatchCodesController(Controller):
     ) -> Response[Any]:
         settings: Settings = state.settings
         caches: TraceCaches = state.trace_caches
-        content = caches.qr_uris.get(batch_id)
-        if content is None:
-            token = caches.qr_uris.token()
+
+        async def load() -> str | None:
             async with borrow(state.pool) as conn:
                 batch = await batch_identity(conn, batch_id)
-            if batch is None:
-                raise NotFound("no batch with this id", code="batch_not_found")
-            content = batch.uri(settings.base_url)
-            caches.qr_uris.put(batch_id, content, token)
+            return None if batch is None else batch.uri(settings.base_url)
+
+        content = await caches.qr_uris.get_or_load(batch_id, load)
+        if content is None:
+            raise NotFound("no batch with this id", code="batch_not_found")
         options = QROptions(size=size, quiet_zone=quiet_zone, error_correction=error_correction)
         etag = etag_for(content, fmt, options)
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE}

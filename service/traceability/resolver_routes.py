@@ -160,17 +160,15 @@ async def resolve(
 async def _resolved(state: State, link: DigitalLink | ShortLink, anchor: str) -> rs.Target | None:
     """The identifier's target from this worker's cache; the database only on a miss (unknowns are not cached)."""
     caches: TraceCaches = state.trace_caches
-    target = caches.targets.get(anchor)
-    if target is not None:
-        return target
-    token = caches.targets.token()
-    async with borrow(state.pool) as conn:
-        if isinstance(link, DigitalLink):
-            target = await rs.resolve_digital_link(conn, link)
-        else:
-            target = await rs.resolve_short_link(conn, link)
+
+    async def load() -> rs.Target | None:
+        async with borrow(state.pool) as conn:
+            if isinstance(link, DigitalLink):
+                return await rs.resolve_digital_link(conn, link)
+            return await rs.resolve_short_link(conn, link)
+
+    target = await caches.targets.get_or_load(anchor, load)
     if target is not None and target.batch_id is not None:
-        caches.targets.put(anchor, target, token)
         caches.track(target.batch_id, "targets", anchor)
     return target
 
@@ -329,29 +327,33 @@ class ShopperPageController(Controller):
         """Served from this worker's caches; a miss reads the database, releases it, then asks tourism."""
         _parse(parse_short_link, f"/q/{code}" + (f"/{serial}" if serial else ""))
         caches: TraceCaches = state.trace_caches
-        entry = caches.pages.get(code)
-        unit = caches.units.get((code, serial)) if serial is not None else None
-        if entry is None or (serial is not None and unit is None):
-            page_token, unit_token = caches.pages.token(), caches.units.token()
+        settings: Settings = state.settings
+
+        async def load_page() -> PageEntry | None:
+            async with borrow(state.pool) as conn:
+                version = await page_version(conn, code, None)
+                data = None if version is None else await batch_page_data(conn, version.batch_id)
+            if version is None or data is None:
+                return None
+            _photo_urls(data, settings.base_url)
+            data.nearby = await _nearby(nearby_sites, data, page_language(request))  # connection released
+            return PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
+
+        async def load_unit() -> UnitInfo | None:
             async with borrow(state.pool) as conn:
                 version = await page_version(conn, code, serial)
-                if version is None or (serial is not None and version.unit is None):
-                    raise NotFound("nothing is registered under this code", code="identifier_not_found")
-                data = await batch_page_data(conn, version.batch_id) if entry is None else None
-            if serial is not None and version.unit is not None:
-                unit = version.unit
-                caches.units.put((code, serial), unit, unit_token)
-                caches.track(version.batch_id, "units", (code, serial))
-            if entry is None:
-                if data is None:
-                    raise NotFound("nothing is registered under this code", code="identifier_not_found")
-                settings: Settings = state.settings
-                _photo_urls(data, settings.base_url)
-                data.nearby = await _nearby(nearby_sites, data, page_language(request))
-                entry = PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
-                caches.pages.put(code, entry, page_token)
-                caches.track(version.batch_id, "pages", code)
-        settings = state.settings
+            return None if version is None else version.unit
+
+        entry = await caches.pages.get_or_load(code, load_page)
+        if entry is None:
+            raise NotFound("nothing is registered under this code", code="identifier_not_found")
+        caches.track(entry.batch_id, "pages", code)
+        unit = None
+        if serial is not None:
+            unit = await caches.units.get_or_load((code, serial), load_unit)
+            if unit is None:
+                raise NotFound("nothing is registered under this code", code="identifier_not_found")
+            caches.track(entry.batch_id, "units", (code, serial))
         page_url = rs.batch_page(settings.base_url, code, serial)
         return page_response(request, entry.data, entry.html, unit, entry.version, page_url)
 
