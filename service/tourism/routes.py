@@ -211,7 +211,6 @@ class MediaController(Controller):
         http_method=[HttpMethod.GET, HttpMethod.HEAD],
         operation_id=_http_method_id("get_model_glb"),
         exclude_from_auth=True,
-        media_type=GLB_MIME,
         opt={SKIP_COMPRESSION: True},
     )
     async def model_glb(
