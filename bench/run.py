@@ -321,7 +321,9 @@ def run_scenarios(base: str, fx: Fixture, server_pid: int) -> tuple[list[Row], d
 
 
 def guide_request() -> dict[str, object]:
-    return {"site": "ho-nui-coc", "lat": 21.6157, "lon": 105.6913, "accuracy_m": 8, "lang": "vi", "heard": []}
+    from bench.seed_large import GUIDE_SITE
+
+    return {"site": GUIDE_SITE, "lat": 21.6157, "lon": 105.6913, "accuracy_m": 8, "lang": "vi", "heard": []}
 
 
 def label_sheet(base: str, fx: Fixture, auth: dict[str, str]) -> dict[str, object]:

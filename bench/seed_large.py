@@ -139,7 +139,7 @@ async def _batches(
 
 
 async def _units(conn: asyncpg.Connection, farmer: CurrentUser) -> None:
-    if await conn.fetchval("select count(*) from units") >= UNIT_BATCHES * UNITS_PER_BATCH:
+    if await conn.fetchval("select count(*) from units where seq = 1000") > 0:
         return
     batch_ids = [
         r["id"]
@@ -239,6 +239,54 @@ async def seed_large(dsn: str, settings: Settings) -> Fixture:
     )
 
 
+GUIDE_SITE = "bench-guide-ho-nui-coc"
+GUIDE_POINTS = 10_000
+
+
 async def _tourism_points(conn: asyncpg.Connection) -> int:
-    """10,000 generated points of interest for the guide test (filled in once the tourism schema lands)."""
-    return 0
+    """A published copy of Hồ Núi Cốc holding 10,000 generated points (zones of 20-80 m) around the lake."""
+    site_id = await conn.fetchval("select id from tourism_sites where slug = $1", GUIDE_SITE)
+    if site_id is None:
+        site_id = await conn.fetchval(
+            """
+            insert into tourism_sites (slug, status, texts, lat, lon, commune_code, ranking, coordinates_note,
+                                       search_name, search_body, published_at)
+            select $1, 'published', texts, lat, lon, commune_code, ranking, 'benchmark data', '', '', now()
+            from tourism_sites where slug = 'ho-nui-coc'
+            returning id
+            """,
+            GUIDE_SITE,
+        )
+    have = await conn.fetchval("select count(*) from tourism_points where site_id = $1", site_id)
+    if have >= GUIDE_POINTS:
+        return int(have)
+    rng = random.Random(7)
+    texts = {
+        "vi": {"name": "Điểm thử tải", "text": "Nội dung thử tải cho bài đo hiệu năng."},
+        "en": {"name": "Bench point", "text": "Benchmark narration text."},
+    }
+    records = [
+        (
+            site_id,
+            f"bench-{i}",
+            i,
+            21.56 + rng.random() * 0.12,  # about 13 km north-south around the lake
+            105.62 + rng.random() * 0.14,
+            float(rng.randint(20, 80)),
+            rng.choice([0, 0, 5, 10]),
+            rng.choice([0, 60, 300]),
+            rng.random() < 0.2,
+            texts,
+        )
+        for i in range(int(have), GUIDE_POINTS)
+    ]
+    await conn.executemany(
+        """
+        insert into tourism_points (site_id, slug, ord, lat, lon, radius_m, dwell_seconds, cooldown_seconds,
+                                    play_once, texts)
+        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        """,
+        records,
+    )
+    await conn.execute("analyze tourism_points")
+    return GUIDE_POINTS

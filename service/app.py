@@ -24,6 +24,7 @@ from service.open_data import OpenDataCatalogController
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
+from service.tourism.caches import tourism_lifespan
 from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
 from service.traceability.resolver_routes import scan_side_lifespan
@@ -65,7 +66,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *tourism_routes.route_handlers,
         ],
         dependencies={"db": Provide(provide_connection), **crosslinks.DEPENDENCIES},
-        lifespan=[state_lifespan, database_lifespan, change_feed_lifespan, storage_lifespan, scan_side_lifespan],
+        lifespan=[
+            state_lifespan,
+            database_lifespan,
+            change_feed_lifespan,
+            storage_lifespan,
+            scan_side_lifespan,
+            tourism_lifespan,
+        ],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -54,7 +54,14 @@ class ChangeFeed:
         self._lost.set()
 
     async def _connect(self) -> None:
-        conn = await asyncpg.connect(self.dsn)
+        # Shielded: a stop() that lands mid-handshake must not leave a half-made connection unclosed.
+        connecting = asyncio.ensure_future(asyncpg.connect(self.dsn))
+        try:
+            conn = await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                (await asyncio.wait_for(connecting, timeout=5)).terminate()
+            raise
         try:
             conn.add_termination_listener(self._on_terminate)
             await conn.add_listener(CHANNEL, self._on_notify)

@@ -1,11 +1,12 @@
 """The one place where the two domains meet: adapters from one domain's public functions to the
-Protocols the other declares. Each adapter borrows a pooled connection only for its own query."""
+Protocols the other declares. Each adapter runs on the request's own connection (the `db` dependency):
+borrowing a second one while the request holds the first could exhaust the pool under load."""
 
 import asyncpg
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from service.db import borrow
+from service.db import DB
 from service.tourism import crosslinks as tourism_needs
 from service.tourism import public as tourism_public
 from service.traceability import page as traceability_page
@@ -16,13 +17,12 @@ from service.traceability import public as traceability_public
 class SitesNearFarms:
     """traceability.page.NearbySites, answered by tourism's published sites."""
 
-    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
-        self.pool = pool
+    def __init__(self, conn: asyncpg.Connection, base_url: str) -> None:
+        self.conn = conn
         self.base_url = base_url
 
     async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[traceability_page.PlaceRef]:
-        async with borrow(self.pool) as conn:
-            places_near = await tourism_public.sites_near(conn, lat, lon, lang, limit, base_url=self.base_url)
+        places_near = await tourism_public.sites_near(self.conn, lat, lon, lang, limit, base_url=self.base_url)
         return [
             traceability_page.PlaceRef(
                 name=place.name, url=place.url, distance_km=round(place.distance_m / 1000, 1), kind=place.kind
@@ -34,15 +34,14 @@ class SitesNearFarms:
 class ProducersNearSites:
     """tourism.crosslinks.NearbyProducers, answered by traceability's public producer lookup."""
 
-    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
-        self.pool = pool
+    def __init__(self, conn: asyncpg.Connection, base_url: str) -> None:
+        self.conn = conn
         self.base_url = base_url
 
     async def near(
         self, lat: float, lon: float, radius_km: float, lang: str, limit: int
     ) -> list[tourism_needs.ProducerRef]:
-        async with borrow(self.pool) as conn:
-            producers = await traceability_public.producers_near(conn, lat, lon, radius_km, lang, limit)
+        producers = await traceability_public.producers_near(self.conn, lat, lon, radius_km, lang, limit)
         return [
             tourism_needs.ProducerRef(
                 kind="producer",
@@ -60,14 +59,13 @@ class ProducersNearSites:
 class ProductSearchAdapter:
     """tourism.crosslinks.ProductSearch, answered by traceability's accent-folded product search."""
 
-    def __init__(self, pool: asyncpg.Pool, base_url: str) -> None:
-        self.pool = pool
+    def __init__(self, conn: asyncpg.Connection, base_url: str) -> None:
+        self.conn = conn
         self.base_url = base_url
 
     async def search(self, q: str, lang: str, limit: int) -> list[tourism_needs.ProductHit]:
         folded = places.fold(q)
-        async with borrow(self.pool) as conn:
-            hits = await traceability_public.search_products(conn, folded, lang, limit)
+        hits = await traceability_public.search_products(self.conn, folded, lang, limit)
         out: list[tourism_needs.ProductHit] = []
         for rank, hit in enumerate(hits):
             url = (
@@ -75,8 +73,8 @@ class ProductSearchAdapter:
                 if hit.gtin14
                 else f"{self.base_url}/api/v1/producers/{hit.producer_id}"
             )
-            name_folded = places.fold(hit.name)
-            score = 1.0 if name_folded == folded else (0.8 if name_folded.startswith(folded) else 0.6)
+            # every word matched (that is how traceability searches); the whole phrase in the name ranks higher
+            score = 1.5 if folded in places.fold(hit.name) else 1.0
             out.append(
                 tourism_needs.ProductHit(
                     name=hit.name,
@@ -88,16 +86,16 @@ class ProductSearchAdapter:
         return out
 
 
-def _sites(state: State) -> SitesNearFarms:
-    return SitesNearFarms(state.pool, state.settings.base_url)
+def _sites(db: DB, state: State) -> SitesNearFarms:
+    return SitesNearFarms(db, state.settings.base_url)
 
 
-def _producers(state: State) -> ProducersNearSites:
-    return ProducersNearSites(state.pool, state.settings.base_url)
+def _producers(db: DB, state: State) -> ProducersNearSites:
+    return ProducersNearSites(db, state.settings.base_url)
 
 
-def _products(state: State) -> ProductSearchAdapter:
-    return ProductSearchAdapter(state.pool, state.settings.base_url)
+def _products(db: DB, state: State) -> ProductSearchAdapter:
+    return ProductSearchAdapter(db, state.settings.base_url)
 
 
 DEPENDENCIES = {

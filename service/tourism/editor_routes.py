@@ -13,6 +13,7 @@ from service.db import DB
 from service.settings import Settings
 from service.storage import MediaStoreDep, provide_media_store
 from service.tourism import queries, services, tracks
+from service.tourism.caches import EditorWriteInvalidation
 from service.tourism.schemas import (
     PointCreate,
     PointRead,
@@ -38,6 +39,7 @@ class EditorController(Controller):
     path = "/api/v1/editor"
     tags = ["tourism editing"]
     dependencies = {"media_store": Provide(provide_media_store, sync_to_thread=False)}
+    middleware = [EditorWriteInvalidation]
 
     @get("/sites", operation_id="editor_list_sites", guards=EDITORS)
     async def list_sites(self, db: DB) -> list[SiteRead]:

@@ -1,12 +1,10 @@
 """The audio guide's hot path: where is the visitor, what should play now, where to go next.
 
 The server keeps no per-visitor state. The app sends what it knows: the points it has heard (and when),
-and since when it has been inside each zone it was told it is in. One SQL round trip fetches the
-candidate zones from an indexed bounding box plus the next unheard stops; haversine runs in Python.
+and since when it has been inside each zone it was told it is in. The site's zones come from an in-memory
+grid (guide_index.py, dropped on any change to the site); haversine and the zone rules run in Python.
 """
 
-import math
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -14,14 +12,16 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
+from service.cache import InvalidatedCache
+from service.db import borrow
 from service.errors import NotFound
-from service.tourism.geo import bbox_around, bearing_deg, haversine_m, point_in_ring
+from service.tourism.geo import bearing_deg, haversine_m, point_in_ring
+from service.tourism.guide_index import Candidate, SiteGuide, load_site_guide
 from service.tourism.langs import check_language, pick_language
 from service.tourism.queries import TrackRow
 from service.tourism.schemas import LangTag, Slug, TrackRef
 from service.tourism.views import track_ref
 
-MAX_RADIUS_M = 5000.0  # the schema's ceiling on a zone radius: the bounding box must cover any zone
 POOR_ACCURACY_M = 100.0
 
 
@@ -86,68 +86,14 @@ class GuideAnswer(msgspec.Struct, kw_only=True):
     next_stop: NextStop | None
 
 
-class _Candidate(msgspec.Struct, kw_only=True):
-    role: str
-    id: uuid.UUID
-    slug: str
-    ord: int
-    lat: float
-    lon: float
-    radius_m: float
-    polygon: list[list[float]] | None
-    dwell_seconds: int
-    cooldown_seconds: int
-    play_once: bool
-    texts: dict[str, Any]
-    tracks: list[dict[str, Any]]
-
-
-_GUIDE_SQL = """
-with s as (select id from tourism_sites where slug = $1 and status = 'published'),
-c as (
-    (select 'zone' as role, p.id, p.slug, p.ord, p.lat, p.lon, p.radius_m, p.polygon, p.dwell_seconds,
-            p.cooldown_seconds, p.play_once, p.texts
-     from tourism_points p
-     where p.site_id = (select id from s) and p.lat between $2 and $3 and p.lon between $4 and $5
-       -- the index narrows to the widest possible zone; this keeps only circles that can contain the visitor
-       and (p.polygon is not null or (abs(p.lat - $8) * 111320.0 <= p.radius_m + 1
-                                      and abs(p.lon - $9) * $10 <= p.radius_m + 1)))
-    union all
-    (select 'next', p.id, p.slug, p.ord, p.lat, p.lon, p.radius_m, p.polygon, p.dwell_seconds,
-            p.cooldown_seconds, p.play_once, p.texts
-     from tourism_points p
-     where $7::text is null and p.site_id = (select id from s) and p.slug <> all($6::text[])
-     order by p.ord, p.slug limit 2)
-    union all
-    (select 'next', p.id, p.slug, p.ord, p.lat, p.lon, p.radius_m, p.polygon, p.dwell_seconds,
-            p.cooldown_seconds, p.play_once, p.texts
-     from tourism_tours tt
-     join tourism_tour_stops ts on ts.tour_id = tt.id
-     join tourism_points p on p.id = ts.point_id
-     where tt.site_id = (select id from s) and tt.slug = $7 and p.slug <> all($6::text[])
-     order by ts.position limit 2)
-)
-select s.id as site_id, c.role, c.id, c.slug, c.ord, c.lat, c.lon, c.radius_m, c.polygon, c.dwell_seconds,
-    c.cooldown_seconds, c.play_once, c.texts,
-    case when c.role = 'zone' then (
-        select coalesce(jsonb_agg(jsonb_build_object(
-            'id', t.id, 'point_id', t.point_id, 'point_slug', c.slug, 'lang', t.lang, 'media_id', t.media_id,
-            'audio_ref', t.audio_ref, 'duration_s', t.duration_s, 'bytes', t.bytes, 'sha256', t.sha256,
-            'mime', t.mime, 'narrator', t.narrator, 'origin', t.origin, 'cues', '[]'::jsonb)), '[]'::jsonb)
-        from tourism_tracks t where t.point_id = c.id)
-    else '[]'::jsonb end as tracks
-from s left join c on true
-"""
-
-
-def _inside_zone(candidate: _Candidate, lat: float, lon: float, distance: float) -> bool:
+def _inside_zone(candidate: Candidate, lat: float, lon: float, distance: float) -> bool:
     if candidate.polygon is not None:
         return point_in_ring(lat, lon, candidate.polygon)
     return distance <= candidate.radius_m
 
 
 def _zone_state(
-    candidate: _Candidate, distance: float, report: PositionReport, now: datetime, heard: dict[str, datetime]
+    candidate: Candidate, distance: float, report: PositionReport, now: datetime, heard: dict[str, datetime]
 ) -> ZoneState:
     def state(status: Any, wait: float | None = None) -> ZoneState:
         return ZoneState(
@@ -174,7 +120,7 @@ def _zone_state(
     return state("play")
 
 
-def _play(candidate: _Candidate, lang: str, base_url: str) -> GuidePlay:
+def _play(candidate: Candidate, lang: str, base_url: str) -> GuidePlay:
     tracks = {t["lang"]: t for t in candidate.tracks}
     picked_track = pick_language(tracks, lang)
     picked_text = pick_language(candidate.texts, lang)
@@ -197,42 +143,20 @@ def _play(candidate: _Candidate, lang: str, base_url: str) -> GuidePlay:
     )
 
 
-async def guide_position(conn: asyncpg.Connection, report: PositionReport, base_url: str) -> GuideAnswer:
+def guide_answer(guide: SiteGuide, report: PositionReport, base_url: str) -> GuideAnswer:
+    """What to play and where to go next, from the site's in-memory index: no database on this path."""
     check_language(report.lang)
     now = report.at or datetime.now(UTC)
     heard: dict[str, datetime] = {}
     for item in report.heard:
         if item.point not in heard or item.at > heard[item.point]:
             heard[item.point] = item.at
-    min_lat, max_lat, min_lon, max_lon = bbox_around(report.lat, report.lon, MAX_RADIUS_M)
-    metres_per_lon_degree = 111320.0 * math.cos(math.radians(report.lat))
-    rows = await conn.fetch(
-        _GUIDE_SQL,
-        report.site,
-        min_lat,
-        max_lat,
-        min_lon,
-        max_lon,
-        list(heard),
-        report.tour,
-        report.lat,
-        report.lon,
-        metres_per_lon_degree,
-    )
-    if not rows:
-        raise NotFound(f"there is no published site '{report.site}'", code="site_not_found")
-    zones: list[tuple[float, _Candidate, float]] = []
-    nexts: list[_Candidate] = []
-    for row in rows:
-        if row["role"] is None:
-            continue
-        candidate = msgspec.convert(dict(row), _Candidate, strict=False)
-        if candidate.role == "next":
-            nexts.append(candidate)
-            continue
+    zones: list[tuple[float, Candidate, float]] = []
+    for candidate in guide.zones_near(report.lat, report.lon):
         distance = haversine_m(report.lat, report.lon, candidate.lat, candidate.lon)
         if _inside_zone(candidate, report.lat, report.lon, distance):
             zones.append((distance / candidate.radius_m, candidate, distance))
+    nexts = guide.next_stops(set(heard), report.tour, limit=2)
     zones.sort(key=lambda z: (z[0], z[1].ord, z[1].slug))
     states = [(candidate, _zone_state(candidate, distance, report, now, heard)) for _, candidate, distance in zones]
     playing = next(((c, s) for c, s in states if s.status == "play"), None)
@@ -274,3 +198,18 @@ async def guide_position(conn: asyncpg.Connection, report: PositionReport, base_
         inside=[c.slug for c, _ in states],
         next_stop=next_stop,
     )
+
+
+async def guide_position(
+    pool: asyncpg.Pool, cache: InvalidatedCache[str, SiteGuide], report: PositionReport, base_url: str
+) -> GuideAnswer:
+    """Answer from the cached index of the site; the database is read only when the cache has no index."""
+    guide = cache.get(report.site)
+    if guide is None:
+        token = cache.token()
+        async with borrow(pool) as conn:
+            guide = await load_site_guide(conn, report.site)
+        if guide is None:
+            raise NotFound(f"there is no published site '{report.site}'", code="site_not_found")
+        cache.put(report.site, guide, token)
+    return guide_answer(guide, report, base_url)

@@ -10,6 +10,8 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
+from service.cache import InvalidatedCache
+from service.db import borrow
 from service.errors import NotFound
 from service.tourism import queries
 from service.tourism.assets import model_assets
@@ -64,11 +66,19 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return etag.removeprefix("W/") in (part.strip().removeprefix("W/") for part in if_none_match.split(","))
 
 
-async def current_offline_etag(conn: asyncpg.Connection, slug: str, lang: str, base_url: str) -> str:
+async def current_offline_etag(
+    pool: asyncpg.Pool, versions: InvalidatedCache[str, int], slug: str, lang: str, base_url: str
+) -> str:
+    """The ETag the pack would have now, from the cached site version (read once per change per worker)."""
     check_language(lang)
-    version = await queries.published_site_version(conn, slug)
+    version = versions.get(slug)
     if version is None:
-        raise NotFound(f"there is no published site '{slug}'", code="site_not_found")
+        token = versions.token()
+        async with borrow(pool) as conn:
+            version = await queries.published_site_version(conn, slug)
+        if version is None:
+            raise NotFound(f"there is no published site '{slug}'", code="site_not_found")
+        versions.put(slug, version, token)
     return offline_etag(slug, version, lang, base_url)
 
 

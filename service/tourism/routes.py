@@ -11,7 +11,7 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from litestar.types import ControllerRouterHandler
 
-from service.db import DB
+from service.db import DB, borrow
 from service.errors import NotFound
 from service.http_files import SKIP_COMPRESSION, serve_bytes
 from service.open_data import Column, Dataset, LastUpdated
@@ -19,6 +19,7 @@ from service.settings import Settings
 from service.storage import MediaStoreDep, provide_media_store
 from service.tourism import queries
 from service.tourism.assets import GLB_MIME, model_assets
+from service.tourism.caches import TourismCaches
 from service.tourism.crosslinks import NearbyProducers, ProductSearch
 from service.tourism.editor_routes import EditorController
 from service.tourism.geojson import GEOJSON_MIME, FeatureCollection, sites_feature_collection
@@ -112,16 +113,18 @@ class SitesController(Controller):
 
     @get("/sites/{slug:str}/offline", operation_id="site_offline_pack", exclude_from_auth=True)
     async def offline_pack(
-        self, request: Request[Any, Any, Any], db: DB, state: State, slug: FromPath[str], lang: Lang = "vi"
+        self, request: Request[Any, Any, Any], state: State, slug: FromPath[str], lang: Lang = "vi"
     ) -> Response[Any]:
         """The offline manifest; 304 when If-None-Match carries the current ETag (no manifest is built)."""
         base_url = _base_url(state)
         headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
         if request.headers.get("if-none-match"):
-            etag = await current_offline_etag(db, slug, lang, base_url)
+            caches: TourismCaches = state.tourism_caches
+            etag = await current_offline_etag(state.pool, caches.site_versions, slug, lang, base_url)
             if etag_matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "ETag": etag})
-        manifest = await build_manifest(db, slug, lang, base_url)
+        async with borrow(state.pool) as db:
+            manifest = await build_manifest(db, slug, lang, base_url)
         return Response(manifest, headers={**headers, "ETag": manifest.etag})
 
     @get("/search", operation_id="search_places", exclude_from_auth=True)
@@ -230,9 +233,10 @@ class GuideController(Controller):
     tags = ["tourism"]
 
     @post("/position", operation_id="guide_position", exclude_from_auth=True, status_code=200)
-    async def position(self, db: DB, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
+    async def position(self, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
         """What to play now at this position, and the next stop with distance and bearing."""
-        return await guide_position(db, data, _base_url(state))
+        caches: TourismCaches = state.tourism_caches
+        return await guide_position(state.pool, caches.guides, data, _base_url(state))
 
 
 class OpenDataController(Controller):

@@ -223,17 +223,17 @@ def _like_pattern(folded_query: str) -> str:
 async def search_products(
     conn: asyncpg.Connection, folded_query: str, lang: str = "vi", limit: int = 20
 ) -> list[ProductHit]:
-    """Products whose names contain the query (lower-case, accents folded: see places.fold). One round trip."""
+    """Products whose names contain every word of the query (accents folded: see places.fold). One round trip."""
     rows = await conn.fetch(
         """
         select p.id, coalesce(p.names ->> $2, p.names ->> 'vi') as name, p.category, p.gtin14, p.ocop_stars,
                o.id as producer_id, o.name as producer_name, o.commune_name, o.lat, o.lon
         from products p join organizations o on o.id = p.organization_id
-        where p.search_text like $1
+        where p.search_text like all($1::text[])
         order by p.ocop_stars desc nulls last, p.id
         limit $3
         """,
-        _like_pattern(folded_query),
+        [_like_pattern(word) for word in folded_query.split()] or ["%"],
         lang,
         limit,
     )

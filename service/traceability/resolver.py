@@ -17,6 +17,7 @@ GS1_VOC = "https://gs1.org/voc/"
 LINKSET_TYPE = "application/linkset+json"
 LINKSET_CONTEXT = "https://ref.gs1.org/standards/resolver/linkset-context"
 JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+EPCIS_TYPE = "application/ld+json"
 LANGS = ["vi", "en"]
 # linkType values a client may ask for, besides linkset/all.
 SUPPORTED_LINK_TYPES = ("defaultLink", "pip", "traceability", "epcis", "certificationInfo", "verificationService")
@@ -115,6 +116,11 @@ def batch_page(base_url: str, code: str, serial: str | None = None) -> str:
     return f"{base_url}/trace/{code}" + (f"/{serial}" if serial else "")
 
 
+def batch_epcis(base_url: str, code: str) -> str:
+    """The batch's public EPCIS 2.0 history (JSON-LD), served without a token."""
+    return f"{base_url}/trace/{code}/epcis"
+
+
 def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]:
     """Links of each level, most specific first: unit, batch, product (GTIN)."""
     levels: list[dict[str, list[Link]]] = []
@@ -137,6 +143,13 @@ def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]
             "traceability": [
                 Link(href=page, title="Hành trình lô hàng / Batch journey", type="text/html"),
                 Link(href=page, title="Batch journey (JSON)", type="application/json"),
+            ],
+            "epcis": [
+                Link(
+                    href=batch_epcis(base_url, target.code),
+                    title="Sự kiện EPCIS của lô hàng / Batch EPCIS events",
+                    type=EPCIS_TYPE,
+                )
             ],
         }
         if target.has_certifications:
@@ -225,18 +238,17 @@ def with_query(url: str, query: str) -> str:
 
 
 def resolver_description(base_url: str) -> dict[str, Any]:
-    """/.well-known/gs1resolver (GS1-Conformant Resolver 1.2, section on the description file)."""
+    """/.well-known/gs1resolver, valid against GS1's description-file schema (Resolver 1.2.0).
+
+    Required: resolverRoot (a URI) and supportedPrimaryKeys as numeric AIs ("01", never "gtin"); the
+    linkset's JSON-LD context goes in jsonLdContextLocation (Resolver 1.0: it SHOULD be declared).
+    """
     return {
         "name": "Thái Nguyên Trace & Tour resolver",
         "resolverRoot": base_url,
-        "supportedPrimaryKeys": ["gtin"],
-        "supportedLinkType": [
-            {"namespace": GS1_VOC, "prefix": "gs1:", "profile": "https://gs1.org/voc/?show=linktypes"}
-        ],
-        "linkTypes": [f"gs1:{name}" for name in SUPPORTED_LINK_TYPES],
+        "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
         "linkTypeDefaultCanBeLinkset": False,
-        "linksetContext": LINKSET_CONTEXT,
-        "supportedQualifiers": {"gtin": ["lot", "ser"]},
-        "shortUriTemplate": f"{base_url}/q/{{code}}[/{{serial}}]",
+        "jsonLdContextLocation": LINKSET_CONTEXT,
         "contact": {"fn": "Sở Khoa học và Công nghệ tỉnh Thái Nguyên", "hasEmail": "mailto:trace@thainguyen.gov.vn"},
     }

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import msgspec
 from litestar import Controller, Litestar, Request, Response, get
@@ -29,6 +30,7 @@ from service.db import DB
 from service.errors import NotFound, ServiceError
 from service.media import public_url
 from service.settings import Settings
+from service.traceability import dl_compression as dlc
 from service.traceability import resolver as rs
 from service.traceability.code_routes import route_handlers as code_route_handlers
 from service.traceability.digital_link import (
@@ -50,6 +52,7 @@ from service.traceability.page import (
     product_page_data,
 )
 from service.traceability.page_template import CONTENT_SECURITY_POLICY, fill_unit, render_page
+from service.traceability.public_epcis import route_handlers as public_epcis_route_handlers
 from service.traceability.qr import (
     QRCache,
 )
@@ -107,12 +110,23 @@ def _position(request: Request[Any, Any, Any]) -> tuple[float, float] | None:
 
 
 async def resolve(
-    request: Request[Any, Any, Any], db: DB, state: State, link: DigitalLink | ShortLink
+    request: Request[Any, Any, Any],
+    db: DB,
+    state: State,
+    link: DigitalLink | ShortLink,
+    compressed: dlc.Decompressed | None = None,
 ) -> Response[Any]:
+    """Answer for `link`; a compressed request is answered as its uncompressed URI, plus Link owl:sameAs."""
     settings: Settings = state.settings
     base = settings.base_url
     anchor = link.uri(base)
-    headers = {"Link": rs.link_header(anchor), "Vary": "Accept, Accept-Language", "Cache-Control": "no-store"}
+    carried = urlencode(compressed.query, quote_via=quote) if compressed is not None else ""
+    same_as = None if compressed is None else anchor + (f"?{carried}" if carried else "")
+    headers = {
+        "Link": rs.link_header(anchor, same_as=same_as),
+        "Vary": "Accept, Accept-Language",
+        "Cache-Control": "no-store",
+    }
     if isinstance(link, DigitalLink):
         target = await rs.resolve_digital_link(db, link)
     else:
@@ -126,7 +140,7 @@ async def resolve(
         response: Response[Any] = Response(
             rs.linkset(target, anchor, base),
             media_type=rs.LINKSET_TYPE,
-            headers={**headers, "Link": rs.link_header(anchor, with_context=True)},
+            headers={**headers, "Link": rs.link_header(anchor, same_as=same_as, with_context=True)},
         )
     else:
         wanted = "defaultLink" if link_type is None else rs.normalize_link_type(link_type)
@@ -134,7 +148,7 @@ async def resolve(
         if not candidates:
             raise NotFound(f"this item has no link of type {link_type}", code="link_type_not_found", headers=headers)
         chosen = rs.choose_link(candidates, accept, request.headers.get("accept-language", ""))
-        query = request.scope["query_string"].decode("latin-1")
+        query = "&".join(q for q in (carried, request.scope["query_string"].decode("latin-1")) if q)
         response = Response(b"", status_code=307, headers={**headers, "Location": rs.with_query(chosen.href, query)})
     if request.method == HttpMethod.GET and target.batch_id is not None:
         recorder: ScanRecorder = state.scan_recorder
@@ -148,9 +162,9 @@ async def resolve(
     return response
 
 
-def _parse(parser: Any, path: str) -> Any:
+def _parse(parser: Any, *args: str) -> Any:
     try:
-        return parser(path)
+        return parser(*args)
     except DigitalLinkError as exc:
         raise BadIdentifier(exc.detail, code=exc.code) from exc
 
@@ -164,7 +178,29 @@ def _parse(parser: Any, path: str) -> Any:
 )
 async def resolve_gtin(request: Request[Any, Any, Any], db: DB, state: State, rest: FromPath[str]) -> Response[Any]:
     """GS1 Digital Link resolver: redirect to the shopper page, a requested link type, or the linkset."""
-    return await resolve(request, db, state, _parse(parse_digital_link, _raw_path(request)))
+    path = _raw_path(request)
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and dlc.PARTIAL_SEGMENT.fullmatch(parts[2]):  # /01/{gtin}/{compressed qualifiers}
+        partial: dlc.Decompressed = _parse(dlc.decompress_qualifiers, parts[1], parts[2])
+        return await resolve(request, db, state, partial.link, partial)
+    return await resolve(request, db, state, _parse(parse_digital_link, path))
+
+
+@route(
+    "/{segment:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    operation_id=per_method("resolve_compressed_digital_link"),
+    exclude_from_auth=True,
+    tags=["resolver"],
+)
+async def resolve_compressed(
+    request: Request[Any, Any, Any], db: DB, state: State, segment: FromPath[str]
+) -> Response[Any]:
+    """A compressed GS1 Digital Link (one base64url segment): the same answers as its uncompressed URI."""
+    if dlc.SEGMENT.fullmatch(segment) is None:  # not shaped like a compressed link: an unknown page
+        raise NotFound("there is nothing at this address", code="not_found")
+    decompressed: dlc.Decompressed = _parse(dlc.decompress, segment)
+    return await resolve(request, db, state, decompressed.link, decompressed)
 
 
 @route(
@@ -362,7 +398,9 @@ class ShopperPageController(Controller):
 route_handlers: list[ControllerRouterHandler] = [
     resolve_gtin,
     resolve_short,
+    resolve_compressed,
     resolver_description,
     ShopperPageController,
     *code_route_handlers,
+    *public_epcis_route_handlers,
 ]

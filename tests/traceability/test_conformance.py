@@ -1,11 +1,14 @@
 """GS1-Conformant Resolver 1.2: one test per applicable statement of shared/standards/gs1-resolver/Conformance1_2.txt.
 
 Not applicable here: HTTPS (TLS ends at the platform's proxy; PUBLIC_BASE_URL is https in production),
-DL compression (not implemented: see the report), gs1:handledBy (we never redirect on a company prefix).
+gs1:handledBy (we never redirect on a company prefix). Compression vectors and edge cases are in
+test_dl_compression.py; the public EPCIS document behind gs1:epcis in test_public_epcis.py.
 """
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -15,11 +18,27 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
+from service.traceability.digital_link import DigitalLink
+from service.traceability.dl_compression import compress
 from tests.standards import STANDARDS
 from tests.traceability.test_resolver_helpers import BASE, GTIN, make_batch, make_org, scan_app
 
 LINKSET_SCHEMA = json.loads((STANDARDS / "gs1-linkset" / "gs1-linkset-schema.json").read_text())
+# GS1's description-file schema (Resolver 1.2.0) is not among shared/standards: see data/README.md.
+DESCRIPTION_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "gs1resolver-description-file-schema-1.2.0.json").read_text()
+)
 VOC = "https://gs1.org/voc/"
+
+
+async def feed_connected(app: Litestar) -> None:
+    """Let the app's change feed finish connecting before a (short) test ends: stopping it mid-connect
+    leaks the connection (service/changes.py, reported), and its ResourceWarning fails a later test."""
+    for _ in range(250):
+        feed = getattr(app.state, "change_feed", None)
+        if feed is None or feed.healthy:
+            return
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -31,6 +50,7 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url=BASE) as test_client:
         test_client.follow_redirects = False
+        await feed_connected(app)
         yield test_client
 
 
@@ -139,7 +159,7 @@ async def test_every_link_has_target_type_title_and_language(
         assert rel.startswith(VOC)
         for link in links:
             assert link["href"].startswith("https://") and link["title"]
-            assert link["type"] in ("text/html", "application/json")
+            assert link["type"] in ("text/html", "application/json", "application/ld+json")
             assert link["hreflang"] == ["vi", "en"]
 
 
@@ -178,6 +198,7 @@ async def test_redirects_to_the_default_link(client: AsyncTestClient[Litestar], 
         ("gs1:pip", "/trace/{code}"),
         ("gs1:traceability", "/trace/{code}"),
         (VOC + "certificationInfo", "/trace/{code}#chung-nhan"),
+        ("gs1:epcis", "/trace/{code}/epcis"),
     ],
 )
 async def test_redirects_to_the_requested_link_type(
@@ -190,7 +211,7 @@ async def test_redirects_to_the_requested_link_type(
     assert location.split("?")[0].split("#")[0] == BASE + expected.format(code=batch["code"]).split("#")[0]
 
 
-@pytest.mark.parametrize("link_type", ["gs1:epcis", "gs1:verificationService", "gs1:recipeInfo", "other:thing"])
+@pytest.mark.parametrize("link_type", ["gs1:verificationService", "gs1:recipeInfo", "other:thing"])
 async def test_404_when_the_link_type_is_missing(
     client: AsyncTestClient[Litestar], batch: dict[str, Any], link_type: str
 ) -> None:
@@ -220,15 +241,55 @@ async def test_link_header_on_every_answer(client: AsyncTestClient[Litestar], ba
 
 
 async def test_resolver_description_file(client: AsyncTestClient[Litestar]) -> None:
-    """'The resolver SHALL provide a resolver description file at /.well-known/gs1resolver', listing the supported
-    primary identifiers, and SHOULD declare the linkset context."""
+    """'SHALL provide a resolver description file at /.well-known/gs1resolver.' (1.0: 'The list of supported
+    primary identifiers SHALL be provided' and the linkset's JSON-LD context 'SHOULD be declared'.) The file
+    validates against GS1's description-file schema 1.2.0, with format checking."""
     response = await client.get("/.well-known/gs1resolver")
     assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert body["supportedPrimaryKeys"] == ["gtin"]
+    jsonschema.Draft7Validator(DESCRIPTION_SCHEMA, format_checker=jsonschema.FormatChecker()).validate(body)
+    assert body["supportedPrimaryKeys"] == ["01"]  # numeric AIs: the schema's enum has no "gtin"
     assert body["resolverRoot"] == BASE
-    assert body["linksetContext"].startswith("https://")
-    assert body["supportedLinkType"][0]["namespace"] == VOC
+    assert body["jsonLdContextLocation"] == "https://ref.gs1.org/standards/resolver/linkset-context"
+    assert body["supportedLinkType"] == [{"namespace": VOC, "prefix": "gs1:"}]
+    assert body["linkTypeDefaultCanBeLinkset"] is False
+    broken = {**body, "supportedPrimaryKeys": ["gtin"]}
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(DESCRIPTION_SCHEMA, format_checker=jsonschema.FormatChecker()).validate(broken)
+
+
+async def test_decompresses_compressed_uris(client: AsyncTestClient[Litestar], batch: dict[str, Any]) -> None:
+    """'SHALL be able to decompress a URI to generate a GS1 Digital Link URI' and then answer as for it: the same
+    redirect, the same linkset anchored on the uncompressed URI ('The URI used as the subject of facts presented
+    SHALL be the uncompressed version'), and no redirect to the uncompressed URI itself (1.0: SHOULD NOT)."""
+    segment = compress(DigitalLink(gtin=GTIN, lot=batch["lot"]))
+    plain, packed = await client.get(dl(batch)), await client.get(f"/{segment}")
+    assert packed.status_code == plain.status_code == 307
+    assert packed.headers["location"] == plain.headers["location"] == f"{BASE}/trace/{batch['code']}"
+    linkset = await client.get(f"/{segment}", params={"linkType": "linkset"})
+    assert linkset.status_code == 200
+    validate_linkset(linkset.json())
+    assert linkset.json()["linkset"][0]["anchor"] == f"{BASE}{dl(batch)}"
+    assert linkset.json() == (await client.get(dl(batch), params={"linkType": "linkset"})).json()
+
+
+async def test_compressed_request_exposes_owl_same_as(client: AsyncTestClient[Litestar], batch: dict[str, Any]) -> None:
+    """'If handling a compressed request URI, it SHALL expose the uncompressed URI in the Link response header
+    with a rel value of owl:sameAs.' On every answer: redirect, HEAD, linkset, and a 404 for a missing type."""
+    segment = compress(DigitalLink(gtin=GTIN, lot=batch["lot"]))
+    same_as = f'<{BASE}{dl(batch)}>; rel="owl:sameAs"'
+    answers = [
+        await client.get(f"/{segment}"),
+        await client.head(f"/{segment}"),
+        await client.get(f"/{segment}", params={"linkType": "linkset"}),
+        await client.get(f"/{segment}", params={"linkType": "gs1:recipeInfo"}),
+    ]
+    assert [a.status_code for a in answers] == [307, 307, 200, 404]
+    for answer in answers:
+        assert same_as in answer.headers["link"]
+        assert f'<{BASE}{dl(batch)}?linkType=linkset>; rel="linkset"' in answer.headers["link"]
+    assert "owl:sameAs" not in (await client.get(dl(batch))).headers["link"]  # only for compressed requests
 
 
 async def test_gs1_web_vocabulary_namespace(client: AsyncTestClient[Litestar], batch: dict[str, Any]) -> None:

@@ -1,0 +1,64 @@
+"""Per-worker caches of the tourism hot paths, dropped by change notifications (service/changes.py).
+
+A site's version moves on every content change (migration 0030) and each change of a site row is
+announced as `tourism_sites:<slug>` (migration 0031): so the guide's point index and the offline pack's
+version are safe to keep until that notification arrives, and are never trusted while it cannot.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.cache import InvalidatedCache
+from service.changes import ChangeFeed
+from service.tourism.guide_index import SiteGuide
+
+
+class TourismCaches:
+    def __init__(self, feed: ChangeFeed | None) -> None:
+        self.site_versions: InvalidatedCache[str, int] = InvalidatedCache(feed, maxsize=512)
+        self.guides: InvalidatedCache[str, SiteGuide] = InvalidatedCache(feed, maxsize=64)
+        if feed is not None:
+            feed.subscribe(self.on_change)
+
+    def on_change(self, table: str, key: str) -> None:
+        if table == "tourism_sites":
+            self.site_versions.evict(key)
+            self.guides.evict(key)
+        elif table == "*":
+            self.site_versions.clear()
+            self.guides.clear()
+
+
+@asynccontextmanager
+async def tourism_lifespan(app: Litestar) -> AsyncIterator[None]:
+    app.state.tourism_caches = TourismCaches(getattr(app.state, "change_feed", None))
+    yield
+
+
+class EditorWriteInvalidation:
+    """Editor writes drop this worker's caches for the site at once, before the client sees the answer.
+
+    Other workers hear the same change from PostgreSQL's notification a few milliseconds later.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_after_invalidating(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                slug = scope.get("path_params", {}).get("slug")
+                feed: ChangeFeed | None = getattr(scope["app"].state, "change_feed", None)
+                if feed is not None and isinstance(slug, str):
+                    feed.publish_local("tourism_sites", slug)
+            await send(message)
+
+        await self.app(scope, receive, send_after_invalidating)

@@ -1,0 +1,131 @@
+"""A site's points of interest held in memory for the guide: a coarse grid of zones plus the play order.
+
+Built from three queries when a site is first asked for (or after a change notification dropped it),
+then every position report is answered without the database.
+"""
+
+import math
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from service.tourism.geo import bbox_around
+
+CELL_DEGREES = 0.005  # about 550 m north-south: a visitor's cell lists every zone that reaches into it
+
+
+class Candidate(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    slug: str
+    ord: int
+    lat: float
+    lon: float
+    radius_m: float
+    polygon: list[list[float]] | None
+    dwell_seconds: int
+    cooldown_seconds: int
+    play_once: bool
+    texts: dict[str, Any]
+    tracks: list[dict[str, Any]]
+
+
+class SiteGuide(msgspec.Struct, kw_only=True):
+    site_id: uuid.UUID
+    slug: str
+    version: int
+    points: list[Candidate]  # in play order (ord, slug)
+    tours: dict[str, list[str]]  # tour slug -> point slugs in stop order
+    grid: dict[tuple[int, int], list[int]] = msgspec.field(default_factory=dict)
+    by_slug: dict[str, int] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for index, point in enumerate(self.points):
+            self.by_slug[point.slug] = index
+            if point.polygon:
+                lons = [p[0] for p in point.polygon]
+                lats = [p[1] for p in point.polygon]
+                box = (min(lats), max(lats), min(lons), max(lons))
+            else:
+                box = bbox_around(point.lat, point.lon, point.radius_m)
+            for cell in _cells(*box):
+                self.grid.setdefault(cell, []).append(index)
+
+    def zones_near(self, lat: float, lon: float) -> Iterator[Candidate]:
+        """Zones whose bounding box covers the visitor's cell; the caller checks the exact shape."""
+        for index in self.grid.get(_cell(lat, lon), ()):
+            yield self.points[index]
+
+    def next_stops(self, heard: set[str], tour: str | None, limit: int = 2) -> list[Candidate]:
+        """The next unheard stops: in the tour's order when a tour is followed, else in the site's order."""
+        order: Iterator[Candidate] = (
+            (self.points[self.by_slug[s]] for s in self.tours.get(tour, []) if s in self.by_slug)
+            if tour is not None
+            else iter(self.points)
+        )
+        out: list[Candidate] = []
+        for point in order:
+            if point.slug not in heard:
+                out.append(point)
+                if len(out) == limit:
+                    break
+        return out
+
+
+def _cell(lat: float, lon: float) -> tuple[int, int]:
+    return math.floor(lat / CELL_DEGREES), math.floor(lon / CELL_DEGREES)
+
+
+def _cells(min_lat: float, max_lat: float, min_lon: float, max_lon: float) -> Iterator[tuple[int, int]]:
+    lat0, lon0 = _cell(min_lat, min_lon)
+    lat1, lon1 = _cell(max_lat, max_lon)
+    for i in range(lat0, lat1 + 1):
+        for j in range(lon0, lon1 + 1):
+            yield i, j
+
+
+async def load_site_guide(conn: asyncpg.Connection, slug: str) -> SiteGuide | None:
+    """The published site's points (with their tracks, without cues) and tours; None when not published."""
+    site = await conn.fetchrow(
+        "select id, slug, version from tourism_sites where slug = $1 and status = 'published'", slug
+    )
+    if site is None:
+        return None
+    points = await conn.fetch(
+        """
+        select p.id, p.slug, p.ord, p.lat, p.lon, p.radius_m, p.polygon, p.dwell_seconds, p.cooldown_seconds,
+               p.play_once, p.texts,
+               coalesce((select jsonb_agg(jsonb_build_object(
+                    'id', t.id, 'point_id', t.point_id, 'point_slug', p.slug, 'lang', t.lang, 'media_id', t.media_id,
+                    'audio_ref', t.audio_ref, 'duration_s', t.duration_s, 'bytes', t.bytes, 'sha256', t.sha256,
+                    'mime', t.mime, 'narrator', t.narrator, 'origin', t.origin, 'cues', '[]'::jsonb))
+                 from tourism_tracks t where t.point_id = p.id), '[]'::jsonb) as tracks
+        from tourism_points p
+        where p.site_id = $1
+        order by p.ord, p.slug
+        """,
+        site["id"],
+    )
+    stops = await conn.fetch(
+        """
+        select tt.slug as tour, p.slug as point
+        from tourism_tours tt
+        join tourism_tour_stops ts on ts.tour_id = tt.id
+        join tourism_points p on p.id = ts.point_id
+        where tt.site_id = $1
+        order by tt.slug, ts.position
+        """,
+        site["id"],
+    )
+    tours: dict[str, list[str]] = {}
+    for row in stops:
+        tours.setdefault(row["tour"], []).append(row["point"])
+    return SiteGuide(
+        site_id=site["id"],
+        slug=site["slug"],
+        version=site["version"],
+        points=msgspec.convert([dict(r) for r in points], list[Candidate], strict=False),
+        tours=tours,
+    )
