@@ -19,6 +19,7 @@ from service.db import init_connection
 from service.migrate import migrate
 from service.seed import seed_demo
 from service.settings import Settings
+from service.storage import build_media_store
 from service.traceability import services
 from service.traceability.batches import create_batch
 from service.traceability.gs1 import gtin_check_digit, random_code
@@ -201,7 +202,8 @@ async def seed_large(dsn: str, settings: Settings) -> Fixture:
     await init_connection(conn)
     try:
         await migrate(conn)
-        await seed_demo(conn, settings)
+        async with build_media_store(settings) as store:
+            await seed_demo(conn, settings, store)
         farmer, products, plot_id = await _ensure_farm(conn)
     finally:
         await conn.close()

@@ -1,4 +1,4 @@
-"""Command line: serve | migrate | seed | create-user."""
+"""Command line: serve | migrate | seed | narrate | create-user."""
 
 import argparse
 import asyncio
@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import asyncpg
 
@@ -16,6 +16,8 @@ from service.errors import ServiceError
 from service.migrate import MigrationError, migrate
 from service.observability import configure_logging
 from service.settings import ConfigError, Settings
+from service.storage import build_media_store
+from service.tourism.narration import NarrationError
 
 
 class DatabaseSession:
@@ -61,10 +63,47 @@ async def _seed(dsn: str, settings: Settings) -> None:
     await init_connection(conn)
     try:
         await migrate(conn)
-        summary = await seed_demo(conn, settings)
+        async with build_media_store(settings) as store:
+            summary = await seed_demo(conn, settings, store)
         print(summary)
     finally:
         await conn.close()
+
+
+async def _narrate(dsn: str, settings: Settings, site: str, lang: str) -> None:
+    """Synthesise the missing tracks of a site in one language, with a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from service.tourism.narrate import narrate_site
+
+    bar = Progress(
+        TextColumn("narrating {task.description:<28}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=False,
+    )
+    task = bar.add_task("", total=None)
+
+    def progress(done: int, total: int, label: str) -> None:
+        # Shown from the first report on: a bad site or language fails before it, with one error line only.
+        if not bar.live.is_started:
+            bar.start()
+        bar.update(task, completed=done, total=total, description=label or f"{site} ({lang})")
+
+    conn = await asyncpg.connect(dsn)
+    await init_connection(conn)
+    try:
+        async with build_media_store(settings) as store:
+            made = await narrate_site(conn, store, site, lang, progress)
+    finally:
+        if bar.live.is_started:
+            bar.stop()
+        await conn.close()
+    what = "track" if made == 1 else "tracks"
+    print(f"narrated {made} machine-generated {what} for {site} in {lang}" + ("" if made else " (none missing)"))
 
 
 def serve(settings: Settings, dsn: str) -> int:
@@ -100,7 +139,8 @@ def serve(settings: Settings, dsn: str) -> int:
     return server.wait()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    """Run one command; `environ` stands in for os.environ (tests pass their own settings this way)."""
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the HTTP server (migrates first)")
@@ -111,10 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     cu.add_argument("--phone", required=True)
     cu.add_argument("--password", required=True)
     cu.add_argument("--name", default="Administrator")
+    na = sub.add_parser("narrate", help="synthesise machine narration for points missing a track (espeak-ng)")
+    na.add_argument("--site", required=True, help="site slug, e.g. ho-nui-coc")
+    na.add_argument("--lang", required=True, help="vi or en")
     args = parser.parse_args(argv)
 
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(environ)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -125,12 +168,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_migrate(dsn))
             elif args.command == "seed":
                 asyncio.run(_seed(dsn, settings))
+            elif args.command == "narrate":
+                asyncio.run(_narrate(dsn, settings, args.site, args.lang))
             elif args.command == "create-user":
                 asyncio.run(_create_user(dsn, args))
             elif args.command == "serve":
                 asyncio.run(_migrate(dsn))
                 return serve(settings, dsn)
-    except (MigrationError, ServiceError) as exc:
+    except (MigrationError, ServiceError, NarrationError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -275,17 +275,15 @@ class LocalStore:
 
 
 @asynccontextmanager
-async def storage_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Open the configured store, keep it on app.state.media_store, close the S3 client at shutdown."""
-    settings: Settings = app.state.settings
+async def build_media_store(settings: Settings) -> AsyncIterator[MediaStore]:
+    """The configured store (LocalStore, or S3Store with its boto3 client); for the app and the CLI alike."""
     if settings.media_store == "s3":
         from service.storage_s3 import S3Store, build_s3_client  # boto3 loads only when S3 is configured
 
         assert settings.s3_bucket is not None  # Settings.check() refuses s3 without a bucket
         client = await asyncio.to_thread(build_s3_client, settings)
-        app.state.media_store = S3Store(client, settings.s3_bucket, settings.upload_url_ttl_seconds)
         try:
-            yield
+            yield S3Store(client, settings.s3_bucket, settings.upload_url_ttl_seconds)
         finally:
             await asyncio.to_thread(client.close)
         return
@@ -296,8 +294,15 @@ async def storage_lifespan(app: Litestar) -> AsyncIterator[None]:
         return root
 
     root = await asyncio.to_thread(prepare_root)
-    app.state.media_store = LocalStore(root, settings.base_url, settings.jwt_secret, settings.upload_url_ttl_seconds)
-    yield
+    yield LocalStore(root, settings.base_url, settings.jwt_secret, settings.upload_url_ttl_seconds)
+
+
+@asynccontextmanager
+async def storage_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Open the configured store, keep it on app.state.media_store, close the S3 client at shutdown."""
+    async with build_media_store(app.state.settings) as store:
+        app.state.media_store = store
+        yield
 
 
 def provide_media_store(state: State) -> MediaStore:
@@ -319,6 +324,7 @@ __all__ = [
     "RemoteURL",
     "UploadTarget",
     "UploadTooLarge",
+    "build_media_store",
     "check_key",
     "provide_media_store",
     "storage_lifespan",

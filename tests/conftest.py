@@ -1,11 +1,13 @@
 """Test fixtures: one real PostgreSQL per session, a fresh database per test cloned from a migrated template."""
 
+import socket
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import asyncpg
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -15,6 +17,7 @@ from service.auth import Role, create_user
 from service.db import EmbeddedPostgres
 from service.migrate import migrate
 from service.settings import Settings
+from service.storage_s3 import build_s3_client
 
 TEST_JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 
@@ -94,6 +97,53 @@ def settings(database_url: str, media_dir: Path) -> Settings:
         db_pool_min=0,
         db_pool_max=8,
     )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-protocol server (moto's) on loopback, started once for the session."""
+    from moto.server import ThreadedMotoServer  # loaded only by sessions that use S3
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_settings(settings: Settings, s3_endpoint: str) -> Settings:
+    """The test settings with MEDIA_STORE=s3 and a fresh bucket of their own."""
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3 = msgspec.structs.replace(
+        settings,
+        media_store="s3",
+        s3_endpoint_url=s3_endpoint,
+        s3_bucket=bucket,
+        s3_access_key_id="test",
+        s3_secret_access_key="test",
+        s3_region="us-east-1",
+    )
+    client = build_s3_client(s3)
+    client.create_bucket(Bucket=bucket)
+    client.close()
+    return s3
+
+
+@pytest.fixture
+async def s3_app(s3_settings: Settings) -> AsyncIterator[tuple[Litestar, AsyncTestClient[Litestar]]]:
+    app = create_app(s3_settings)
+    async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as test_client:
+        yield app, test_client
 
 
 @pytest.fixture

@@ -4,30 +4,25 @@ import asyncio
 import hashlib
 import io
 import json
-import socket
 import struct
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import boto3
 import httpx
-import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from service.app import create_app
 from service.errors import PROBLEM_JSON
 from service.media import store_server_bytes
 from service.mediatypes import sniff
 from service.settings import Settings
 from service.storage import LocalStore, ObjectChanged, UnsafeKey, check_key
-from service.storage_s3 import S3Store, build_s3_client
+from service.storage_s3 import S3Store
 from tests.conftest import UserFactory
 
 # --- real files, small ----------------------------------------------------------------------------------
@@ -144,47 +139,7 @@ async def test_local_store_basics(tmp_path: Path) -> None:
 # --- S3 on loopback ------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3_settings(settings: Settings, s3_endpoint: str) -> Settings:
-    bucket = f"media-{uuid.uuid4().hex[:12]}"
-    s3 = msgspec.structs.replace(
-        settings,
-        media_store="s3",
-        s3_endpoint_url=s3_endpoint,
-        s3_bucket=bucket,
-        s3_access_key_id="test",
-        s3_secret_access_key="test",
-        s3_region="us-east-1",
-    )
-    client = build_s3_client(s3)
-    client.create_bucket(Bucket=bucket)
-    client.close()
-    return s3
-
-
-@pytest.fixture
-async def s3_app(s3_settings: Settings) -> AsyncIterator[tuple[Litestar, AsyncTestClient[Litestar]]]:
-    app = create_app(s3_settings)
-    async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as test_client:
-        yield app, test_client
+# The server, its per-test bucket and an app on it (s3_endpoint, s3_settings, s3_app) live in tests/conftest.py.
 
 
 async def bucket_keys(settings: Settings) -> list[str]:

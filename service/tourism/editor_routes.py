@@ -4,13 +4,16 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
 from litestar.datastructures import State
+from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.security.jwt import Token
 
 from service.auth import CurrentUser, requires_role
 from service.changes import invalidate_locally_after_writes
 from service.db import DB
-from service.tourism import queries, services
+from service.settings import Settings
+from service.storage import MediaStoreDep, provide_media_store
+from service.tourism import queries, services, tracks
 from service.tourism.schemas import (
     PointCreate,
     PointRead,
@@ -24,7 +27,6 @@ from service.tourism.schemas import (
     TrackRef,
     TrackUpload,
 )
-from service.tourism.trackstore import track_store
 from service.tourism.views import track_ref
 
 # Guards sit on each handler, not the class: the class's guards would also run on the automatic
@@ -36,6 +38,7 @@ LangPath = Annotated[str, PathParameter(min_length=2, max_length=35)]
 class EditorController(Controller):
     path = "/api/v1/editor"
     tags = ["tourism editing"]
+    dependencies = {"media_store": Provide(provide_media_store, sync_to_thread=False)}
     middleware = [invalidate_locally_after_writes("tourism_sites", "slug")]
 
     @get("/sites", operation_id="editor_list_sites", guards=EDITORS)
@@ -90,16 +93,18 @@ class EditorController(Controller):
     )
     async def put_track(
         self,
+        request: Request[CurrentUser, Token, Any],
         db: DB,
         state: State,
+        media_store: MediaStoreDep,
         slug: FromPath[str],
         point: FromPath[str],
         lang: LangPath,
         data: JSONBody[TrackUpload],
     ) -> TrackRef:
-        """Upload the narration of a point in one language (replaces the previous one)."""
-        settings = state.settings
-        track = await services.put_track(db, track_store(state), slug, point, lang, data)
+        """Set the narration of a point in one language from an uploaded media id (or inline base64)."""
+        settings: Settings = state.settings
+        track = await tracks.put_track(db, media_store, request.user, slug, point, lang, data)
         return track_ref(track, settings.base_url, lang)
 
     @post("/sites/{slug:str}/tours", operation_id="create_tour", guards=EDITORS, status_code=201)

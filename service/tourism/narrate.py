@@ -1,32 +1,25 @@
 """The `narrate` job: synthesise machine narration for points that have text but no track in a language."""
 
 import asyncio
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
 from service.errors import InvalidInput, NotFound
-from service.tourism import queries, services
+from service.storage import MediaStore
+from service.tourism import queries
 from service.tourism.langs import check_language
 from service.tourism.narration import SUPPORTED_LANGUAGES, synthesize
-from service.tourism.trackstore import TrackStore
+from service.tourism.stored_media import service_account
+from service.tourism.tracks import store_track
 
+# progress(done, total, label): called with (0, total, "") first, then after each point.
 Progress = Callable[[int, int, str], None]
 
 
-def stderr_progress(done: int, total: int, label: str) -> None:
-    """A plain progress line on stderr (no progress-bar dependency in the service)."""
-    width = 30
-    filled = width * done // total if total else width
-    end = "\n" if done >= total else ""
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}{end}")
-    sys.stderr.flush()
-
-
 async def narrate_site(
-    conn: asyncpg.Connection, store: TrackStore, site_slug: str, lang: str, progress: Progress | None = None
+    conn: asyncpg.Connection, store: MediaStore, site_slug: str, lang: str, progress: Progress | None = None
 ) -> int:
     """Synthesise (off the event loop), store and record a machine track per point missing one; returns the count."""
     check_language(lang)
@@ -47,12 +40,16 @@ async def narrate_site(
     ]
     report = progress or (lambda done, total, label: None)
     report(0, len(todo), "")
+    if not todo:
+        return 0
+    owner_id = await service_account(conn)
     for done, (point, text) in enumerate(todo, start=1):
         narration = await asyncio.to_thread(synthesize, text, lang)
         cues: list[dict[str, Any]] = [{"start": c.start, "end": c.end, "text": c.text} for c in narration.cues]
-        await services.store_track(
+        await store_track(
             conn,
             store,
+            owner_id,
             point.id,
             lang=lang,
             audio=narration.audio,

@@ -57,6 +57,15 @@ def offline_etag(slug: str, version: int, lang: str, base_url: str) -> str:
     return f'"{hashlib.sha256(key.encode()).hexdigest()[:40]}"'
 
 
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """If-None-Match compares weakly (RFC 9110 13.1.2): W/ prefixes are ignored, "*" matches anything."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return etag.removeprefix("W/") in (part.strip().removeprefix("W/") for part in if_none_match.split(","))
+
+
 async def current_offline_etag(
     pool: asyncpg.Pool, versions: InvalidatedCache[str, int], slug: str, lang: str, base_url: str
 ) -> str:

@@ -1,35 +1,34 @@
 """Public HTTP routes of the tourism domain (published content only), its route list and open datasets."""
 
-import asyncio
 import uuid
-from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, route
 from litestar.datastructures import State
-from litestar.di import NamedDependency
+from litestar.di import NamedDependency, Provide
+from litestar.enums import HttpMethod
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
-from litestar.response import Redirect
 from litestar.types import ControllerRouterHandler
 
 from service.db import DB, borrow
 from service.errors import NotFound
+from service.http_files import SKIP_COMPRESSION, serve_bytes
 from service.open_data import Column, Dataset, LastUpdated
 from service.settings import Settings
+from service.storage import MediaStoreDep, provide_media_store
 from service.tourism import queries
-from service.tourism.assets import GLB_MIME, glb_bytes, model_assets, model_etag
+from service.tourism.assets import GLB_MIME, model_assets
 from service.tourism.caches import TourismCaches
 from service.tourism.crosslinks import NearbyProducers, ProductSearch
-from service.tourism.delivery import etag_matches, serve_bytes
 from service.tourism.editor_routes import EditorController
 from service.tourism.geojson import GEOJSON_MIME, FeatureCollection, sites_feature_collection
 from service.tourism.guide import GuideAnswer, PositionReport, guide_position
 from service.tourism.langs import check_language
-from service.tourism.offline import build_manifest, current_offline_etag, render_vtt
+from service.tourism.offline import build_manifest, current_offline_etag, etag_matches, render_vtt
 from service.tourism.schemas import PointPublic, SitePublic, SiteSummary, TourPublic
 from service.tourism.search import SearchQuery, SearchResults, search_places
-from service.tourism.trackstore import read_file, seed_path, store_key, track_store
+from service.tourism.stored_media import deliver, model_download, track_download
 from service.tourism.views import (
     load_published_site,
     point_public,
@@ -41,6 +40,7 @@ from service.tourism.views import (
 
 Lang = Annotated[str, QueryParameter(min_length=2, max_length=35, description="BCP 47 tag, e.g. vi, en")]
 NEARBY_RADIUS_KM = 15.0
+VTT_MIME = "text/vtt; charset=utf-8"
 
 
 class ModelInfo(msgspec.Struct, kw_only=True):
@@ -142,51 +142,49 @@ class SitesController(Controller):
         return await search_places(db, q, lang, base_url=_base_url(state), limit=limit, products=product_search)
 
 
+def _http_method_id(name: str) -> Any:
+    """GET and HEAD of one handler need distinct OpenAPI operation ids."""
+    return lambda _handler, method, _path: name if method == "GET" else f"{name}_head"
+
+
 class MediaController(Controller):
     path = "/api/v1"
     tags = ["tourism"]
+    dependencies = {"media_store": Provide(provide_media_store, sync_to_thread=False)}
 
-    @get("/tracks/{track_file:str}", operation_id="track_captions", exclude_from_auth=True, media_type="text/vtt")
-    async def captions(self, request: Request[Any, Any, Any], db: DB, track_file: FromPath[str]) -> Response[bytes]:
+    @route(
+        "/tracks/{track_file:str}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=_http_method_id("track_captions"),
+        exclude_from_auth=True,
+        media_type=VTT_MIME,
+        opt={SKIP_COMPRESSION: True},
+    )
+    async def captions(self, request: Request[Any, Any, Any], db: DB, track_file: FromPath[str]) -> Response[Any]:
         """The transcript of a track as WebVTT (`{id}.vtt`)."""
         track_id = _id_with_suffix(track_file, ".vtt")
         track = await queries.published_track(db, track_id)
         if track is None:
             raise NotFound("there is no published track with this id", code="track_not_found")
         body = render_vtt(track.cues).encode()
-        return serve_bytes(
-            request,
-            body,
-            media_type="text/vtt",
-            etag=f'"{track.sha256[:24]}-vtt"',
-            cache_control="public, max-age=300",
-        )
+        return serve_bytes(request, body, VTT_MIME, cache_control="public, max-age=300")
 
-    @get("/tracks/{track_id:uuid}/audio", operation_id="track_audio", exclude_from_auth=True)
+    @route(
+        "/tracks/{track_id:uuid}/audio",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=_http_method_id("track_audio"),
+        exclude_from_auth=True,
+        opt={SKIP_COMPRESSION: True},
+    )
     async def audio(
-        self, request: Request[Any, Any, Any], db: DB, state: State, track_id: FromPath[uuid.UUID]
-    ) -> Response[bytes] | Redirect:
-        """Track audio with Range support, or a 307 to a presigned URL when the media store is S3."""
+        self, request: Request[Any, Any, Any], db: DB, media_store: MediaStoreDep, track_id: FromPath[uuid.UUID]
+    ) -> Response[Any]:
+        """Track audio with Range, ETag and 304, or a 307 to a short-lived presigned URL when media live in S3."""
         track = await queries.published_track(db, track_id)
         if track is None:
             raise NotFound("there is no published track with this id", code="track_not_found")
-        etag = f'"{track.sha256[:32]}"'
-        data: bytes | None = None
-        ref = track.audio_ref or ""
-        path = seed_path(ref)
-        if path is None:
-            key = track.storage_key or store_key(ref)
-            if key is not None:
-                store = track_store(state)
-                url = await store.presigned_get(key, 900)
-                if url is not None:
-                    return Redirect(url, status_code=307)
-                path = store.local_path(key)
-        if path is not None:
-            data = await _read(path)
-        if data is None:
-            raise NotFound("the audio of this track is missing from storage", code="track_audio_missing")
-        return serve_bytes(request, data, media_type=track.mime, etag=etag, cache_control="public, max-age=3600")
+        where = await track_download(media_store, track)
+        return await deliver(request, where, track.mime, etag=track.sha256, cache_control="public, max-age=3600")
 
     @get("/models", operation_id="list_models", exclude_from_auth=True)
     async def list_models(self, state: State, lang: Lang = "vi") -> list[ModelInfo]:
@@ -211,17 +209,23 @@ class MediaController(Controller):
             for a in model_assets().values()
         ]
 
-    @get("/models/{model_file:str}", operation_id="get_model_glb", exclude_from_auth=True, media_type=GLB_MIME)
-    async def model_glb(self, request: Request[Any, Any, Any], model_file: FromPath[str]) -> Response[bytes]:
-        """A GLB model (`{slug}.glb`) with a strong ETag and Range support."""
+    @route(
+        "/models/{model_file:str}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=_http_method_id("get_model_glb"),
+        exclude_from_auth=True,
+        opt={SKIP_COMPRESSION: True},
+    )
+    async def model_glb(
+        self, request: Request[Any, Any, Any], db: DB, media_store: MediaStoreDep, model_file: FromPath[str]
+    ) -> Response[Any]:
+        """A GLB model (`{slug}.glb`) with a strong ETag and Range, or a 307 to object storage."""
         slug = model_file.removesuffix(".glb")
         asset = model_assets().get(slug) if model_file.endswith(".glb") else None
         if asset is None:
             raise NotFound(f"there is no 3D model '{model_file}'", code="model_not_found")
-        data = await glb_bytes(slug)
-        return serve_bytes(
-            request, data, media_type=GLB_MIME, etag=model_etag(asset), cache_control="public, max-age=86400"
-        )
+        where = await model_download(db, media_store, asset)
+        return await deliver(request, where, GLB_MIME, etag=asset.sha256, cache_control="public, max-age=86400")
 
 
 class GuideController(Controller):
@@ -253,10 +257,6 @@ def _id_with_suffix(name: str, suffix: str) -> uuid.UUID:
         return uuid.UUID(name.removesuffix(suffix))
     except ValueError as exc:
         raise NotFound("there is no track with this id", code="track_not_found") from exc
-
-
-async def _read(path: Path) -> bytes | None:
-    return await asyncio.to_thread(read_file, path)
 
 
 route_handlers: list[ControllerRouterHandler] = [

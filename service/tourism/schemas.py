@@ -151,13 +151,15 @@ class Cue(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class TrackUpload(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    """A recorded (or externally synthesised) narration, sent inline; the bytes are sniffed, not trusted."""
+    """A point's narration in one language: a media id from the upload flow (`POST /api/v1/media`, purpose
+    audio_track, completed), or small files inline as base64. Either way the bytes are sniffed, not trusted."""
 
-    audio_base64: Annotated[str, Meta(min_length=4, max_length=10_000_000)]
+    media_id: Annotated[uuid.UUID, Meta(description="a ready audio media item you uploaded")] | None = None
+    audio_base64: Annotated[str, Meta(min_length=4, max_length=10_000_000)] | None = None
     narrator: Annotated[str, Meta(max_length=200)] = ""
     origin: Origin = "human"
     cues: list[Cue] = []
-    duration_s: Annotated[float, Meta(gt=0, le=7200)] | None = None
+    duration_s: Annotated[float, Meta(gt=0, le=7200, description="needed for audio other than Ogg/Opus")] | None = None
 
 
 class TrackRef(msgspec.Struct, kw_only=True):

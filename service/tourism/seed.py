@@ -5,6 +5,7 @@ ETags) only move when the seed file itself changed.
 """
 
 import asyncio
+import hashlib
 import uuid
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ import asyncpg
 import msgspec
 
 from service.settings import Settings
+from service.storage import MediaStore
 from service.tourism import queries, services
+from service.tourism.assets import GLB_MIME, MODELS_DIR, model_assets
 from service.tourism.schemas import LineString, PointRead, SiteRead, Source, TourRead, TourText
-from service.tourism.trackstore import SEED_DIR, TrackStore
+from service.tourism.stored_media import SEED_DIR, ensure_stored, service_account
 
 SEED_FILE = SEED_DIR / "sites.json"
 
@@ -114,65 +117,92 @@ def _tour_struct(raw: dict[str, Any]) -> TourRead:
     )
 
 
-def _read_audio(site: str, poi: str, lang: str) -> tuple[bytes, dict[str, Any]] | None:
-    audio = SEED_DIR / "audio" / site / f"{poi}.{lang}.opus"
-    cues = SEED_DIR / "audio" / site / f"{poi}.{lang}.cues.json"
-    if not (audio.is_file() and cues.is_file()):
-        return None
-    return audio.read_bytes(), msgspec.json.decode(cues.read_bytes())
+class SeedAudio(msgspec.Struct, frozen=True, kw_only=True):
+    """One shipped narration file and its sidecar (cues, duration), made by tools/make_seed_audio.py."""
+
+    site: str
+    poi: str
+    lang: str
+    audio: bytes
+    sha256: str
+    mime: str
+    duration_s: float
+    cues: list[dict[str, Any]]
 
 
-async def _seed_tracks(
-    conn: asyncpg.Connection, store: TrackStore | None, site_slug: str, raw_poi: dict[str, Any], point: PointRead
-) -> int:
-    count = 0
-    for lang in sorted(raw_poi["name"]):
-        found = await asyncio.to_thread(_read_audio, site_slug, raw_poi["slug"], lang)
-        if found is None:
-            continue
-        audio, sidecar = found
-        narrator = f"espeak-ng ({lang})"
-        if store is not None:
-            await services.store_track(
-                conn,
-                store,
-                point.id,
-                lang=lang,
-                audio=audio,
-                mime=sidecar["mime"],
-                duration_s=sidecar["duration_s"],
-                narrator=narrator,
-                origin="machine",
-                cues=sidecar["cues"],
-            )
-        else:
-            await queries.upsert_track(
-                conn,
-                point.id,
-                {
-                    "lang": lang,
-                    "audio_ref": f"seed:audio/{site_slug}/{raw_poi['slug']}.{lang}.opus",
-                    "duration_s": sidecar["duration_s"],
-                    "bytes": len(audio),
-                    "sha256": sidecar["sha256"],
-                    "mime": sidecar["mime"],
-                    "narrator": narrator,
-                    "origin": "machine",
-                    "cues": sidecar["cues"],
-                },
-            )
-        count += 1
-    return count
+def _read_seed_audio(seed: dict[str, Any]) -> dict[tuple[str, str, str], SeedAudio]:
+    """Every shipped audio file of the seed, keyed by (site, point, lang); blocking file reads."""
+    found: dict[tuple[str, str, str], SeedAudio] = {}
+    for site in seed["sites"]:
+        for poi in site["pois"]:
+            for lang in sorted(poi["name"]):
+                audio = SEED_DIR / "audio" / site["slug"] / f"{poi['slug']}.{lang}.opus"
+                cues = SEED_DIR / "audio" / site["slug"] / f"{poi['slug']}.{lang}.cues.json"
+                if not (audio.is_file() and cues.is_file()):
+                    continue
+                data = audio.read_bytes()
+                sidecar = msgspec.json.decode(cues.read_bytes())
+                found[(site["slug"], poi["slug"], lang)] = SeedAudio(
+                    site=site["slug"],
+                    poi=poi["slug"],
+                    lang=lang,
+                    audio=data,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    mime=sidecar["mime"],
+                    duration_s=sidecar["duration_s"],
+                    cues=sidecar["cues"],
+                )
+    return found
+
+
+async def _store_seed_media(
+    conn: asyncpg.Connection, store: MediaStore, audio: dict[tuple[str, str, str], SeedAudio]
+) -> tuple[dict[str, uuid.UUID], int]:
+    """Seed audio and the shipped GLB models into the media store, reused by sha256; returns (audio ids, models).
+
+    This runs before (outside) the content transaction: stored media are committed, so a failed seed
+    leaves nothing orphaned and the next run finds and reuses them.
+    """
+    owner_id = await service_account(conn)
+    by_sha: dict[str, uuid.UUID] = {}
+    for item in audio.values():
+        if item.sha256 not in by_sha:
+            by_sha[item.sha256] = await ensure_stored(conn, store, owner_id, "audio_track", item.audio, item.mime)
+    models = 0
+    for asset in (await asyncio.to_thread(model_assets)).values():
+        glb = await asyncio.to_thread((MODELS_DIR / asset.file).read_bytes)
+        await ensure_stored(conn, store, owner_id, "model_3d", glb, GLB_MIME)
+        models += 1
+    return by_sha, models
+
+
+def _track_values(item: SeedAudio, media_id: uuid.UUID | None) -> dict[str, Any]:
+    return {
+        "lang": item.lang,
+        "media_id": media_id,
+        # Without a store the track points at the shipped file (tests, app-less use).
+        "audio_ref": None if media_id else f"seed:audio/{item.site}/{item.poi}.{item.lang}.opus",
+        "duration_s": item.duration_s,
+        "bytes": len(item.audio),
+        "sha256": item.sha256,
+        "mime": item.mime,
+        "narrator": f"espeak-ng ({item.lang})",
+        "origin": "machine",
+        "cues": item.cues,
+    }
 
 
 async def seed_tourism(
-    conn: asyncpg.Connection, store: TrackStore | None, settings: Settings, seed_file: Path = SEED_FILE
+    conn: asyncpg.Connection, store: MediaStore | None, settings: Settings, seed_file: Path = SEED_FILE
 ) -> str:
     """Sites, points, tracks and tours from the seed file, published; returns a one-line summary.
 
-    With a store, audio bytes are copied into it; without one, tracks point at the shipped files.
+    With a store, the audio and the GLB models go into it as media items (found again by sha256 on the
+    next run, so nothing is duplicated); without one, tracks point at the shipped files.
     """
     seed: dict[str, Any] = msgspec.json.decode(await asyncio.to_thread(seed_file.read_bytes))
+    audio = await asyncio.to_thread(_read_seed_audio, seed)
+    media_ids, models = await _store_seed_media(conn, store, audio) if store is not None else ({}, 0)
     counts = {"sites": 0, "points": 0, "tracks": 0, "tours": 0}
     async with conn.transaction():
         for raw in seed["sites"]:
@@ -187,7 +217,11 @@ async def seed_tourism(
             for index, raw_poi in enumerate(raw["pois"]):
                 point = await queries.upsert_point(conn, site.id, services.point_values(_point_struct(raw_poi, index)))
                 counts["points"] += 1
-                counts["tracks"] += await _seed_tracks(conn, store, raw["slug"], raw_poi, point)
+                for lang in sorted(raw_poi["name"]):
+                    item = audio.get((raw["slug"], raw_poi["slug"], lang))
+                    if item is not None:
+                        await queries.upsert_track(conn, point.id, _track_values(item, media_ids.get(item.sha256)))
+                        counts["tracks"] += 1
             for raw_tour in raw.get("tours", []):
                 await services.save_tour(conn, site, await services.tour_values(conn, site, _tour_struct(raw_tour)))
                 counts["tours"] += 1
@@ -198,5 +232,7 @@ async def seed_tourism(
     summary = ", ".join(f"{row['slug']} v{row['version']}" for row in versions)
     return (
         f"tourism seed: {counts['sites']} sites, {counts['points']} points, {counts['tracks']} tracks, "
-        f"{counts['tours']} tours ({summary})"
+        f"{counts['tours']} tours"
+        + (f", {len(media_ids)} audio files and {models} models in the {store.kind} media store" if store else "")
+        + f" ({summary})"
     )

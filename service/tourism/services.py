@@ -1,8 +1,5 @@
 """Editor rules: validate, then write in one transaction. Nothing is half-written on bad input."""
 
-import base64
-import binascii
-import hashlib
 import uuid
 from typing import Any
 
@@ -12,7 +9,6 @@ import msgspec
 from service.errors import Conflict, InvalidInput, NotFound
 from service.tourism import queries
 from service.tourism.assets import model_assets
-from service.tourism.audio import EXTENSIONS, ogg_opus_duration, sniff_audio
 from service.tourism.geo import (
     check_coordinates,
     check_polygon,
@@ -20,9 +16,8 @@ from service.tourism.geo import (
     estimated_duration_s,
     route_length_m,
 )
-from service.tourism.langs import check_language, check_languages
+from service.tourism.langs import check_languages
 from service.tourism.schemas import (
-    Cue,
     PointCreate,
     PointRead,
     PointUpdate,
@@ -32,10 +27,8 @@ from service.tourism.schemas import (
     TourCreate,
     TourRead,
     TourUpdate,
-    TrackUpload,
 )
 from service.tourism.search import fold_all
-from service.tourism.trackstore import TrackStore
 
 
 def _plain(value: Any) -> Any:
@@ -156,94 +149,6 @@ async def update_point(conn: asyncpg.Connection, site_slug: str, point_slug: str
         changes = {f: getattr(data, f) for f in data.__struct_fields__ if getattr(data, f) is not msgspec.UNSET}
         merged = msgspec.structs.replace(point, **changes)
         return await queries.upsert_point(conn, site.id, point_values(merged))
-
-
-# --- tracks ------------------------------------------------------------------------------------
-
-
-def check_cues(cues: list[Cue], duration_s: float) -> None:
-    previous_start = -1.0
-    for number, cue in enumerate(cues, start=1):
-        if cue.end <= cue.start:
-            raise InvalidInput(f"cue {number} ends before it starts", code="invalid_cues")
-        if cue.start < previous_start:
-            raise InvalidInput(f"cue {number} starts before the cue before it", code="invalid_cues")
-        if cue.end > duration_s + 0.5:
-            raise InvalidInput(f"cue {number} ends after the audio ({duration_s} s)", code="invalid_cues")
-        previous_start = cue.start
-
-
-async def put_track(
-    conn: asyncpg.Connection,
-    store: TrackStore,
-    site_slug: str,
-    point_slug: str,
-    lang: str,
-    upload: TrackUpload,
-) -> queries.TrackRow:
-    """Check the bytes are audio, store them content-addressed, then record the track in one transaction."""
-    check_language(lang)
-    try:
-        audio = base64.b64decode(upload.audio_base64, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidInput("audio_base64 is not valid base64", code="invalid_base64") from exc
-    mime = sniff_audio(audio)
-    duration = ogg_opus_duration(audio) if mime == "audio/ogg" else None
-    duration = duration or upload.duration_s
-    if duration is None:
-        raise InvalidInput("duration_s is needed for audio other than Ogg/Opus", code="duration_required")
-    check_cues(upload.cues, duration)
-    site = await _site_or_404(conn, site_slug)
-    point = await queries.point_by_slug(conn, site.id, point_slug)
-    if point is None:
-        raise NotFound(f"site '{site_slug}' has no point '{point_slug}'", code="point_not_found")
-    return await store_track(
-        conn,
-        store,
-        point.id,
-        lang=lang,
-        audio=audio,
-        mime=mime,
-        duration_s=duration,
-        narrator=upload.narrator,
-        origin=upload.origin,
-        cues=_plain(upload.cues),
-    )
-
-
-async def store_track(
-    conn: asyncpg.Connection,
-    store: TrackStore,
-    point_id: uuid.UUID,
-    *,
-    lang: str,
-    audio: bytes,
-    mime: str,
-    duration_s: float,
-    narrator: str,
-    origin: str,
-    cues: list[dict[str, Any]],
-) -> queries.TrackRow:
-    """Bytes first (content-addressed, so a retry rewrites the same object), then the row."""
-    sha256 = hashlib.sha256(audio).hexdigest()
-    key = f"tourism/tracks/{sha256}.{EXTENSIONS[mime]}"
-    await store.put_bytes(key, audio, mime)
-    async with conn.transaction():
-        return await queries.upsert_track(
-            conn,
-            point_id,
-            {
-                "lang": lang,
-                "audio_ref": f"store:{key}",
-                "duration_s": round(duration_s, 3),
-                "bytes": len(audio),
-                "sha256": sha256,
-                "mime": mime,
-                "narrator": narrator,
-                "origin": origin,
-                "cues": cues,
-            },
-        )
 
 
 # --- tours -------------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ from service.auth import build_jwt_auth
 from service.db import database_lifespan, init_connection, provide_connection
 from service.errors import EXCEPTION_HANDLERS, InvalidInput
 from service.settings import Settings
+from service.storage import LocalStore
 from service.tourism import routes
 from service.tourism.crosslinks import ProducerRef, ProductHit
 from service.tourism.narrate import narrate_site
 from service.tourism.seed import seed_tourism
-from service.tourism.trackstore import LocalTrackStore
 from tests.tourism.conftest import SITE, Client, assert_problem
 
 BASE = "https://trace.example.vn"
@@ -85,23 +85,54 @@ async def test_seed_twice_changes_nothing(db: asyncpg.Connection, settings: Sett
     assert all(s["coordinates_status"] == "needs_checking" for s in sites)
 
 
-async def test_seed_through_a_store_copies_audio(db: asyncpg.Connection, settings: Settings, tmp_path: Path) -> None:
+def local_store(root: Path) -> LocalStore:
+    return LocalStore(root, BASE, "test-secret-0123456789-0123456789-abcdef")
+
+
+def files_under(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+async def test_seed_through_a_store_makes_media_items_once(
+    db: asyncpg.Connection, settings: Settings, tmp_path: Path
+) -> None:
     await init_connection(db)
-    store = LocalTrackStore(tmp_path / "store")
+    store = local_store(tmp_path / "store")
+    first = await seed_tourism(db, store, settings)
+    assert "40 audio files and 3 models in the local media store" in first
+    rows = await db.fetch(
+        "select t.sha256, t.audio_ref, m.storage_key, m.sha256 as media_sha256, m.status, m.purpose "
+        "from tourism_tracks t join media m on m.id = t.media_id"
+    )
+    assert len(rows) == 40
+    assert all(r["audio_ref"] is None and r["status"] == "ready" and r["purpose"] == "audio_track" for r in rows)
+    for row in rows:
+        assert row["media_sha256"] == row["sha256"]
+        path = store.path_for(row["storage_key"])
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
+    media_before = await db.fetch("select id, storage_key from media order by id")
+    files_before = files_under(tmp_path / "store")
+    assert len(media_before) == len(files_before) == 43  # 40 tracks + 3 GLB models
+    versions = await db.fetch("select slug, version from tourism_sites order by slug")
+
+    assert await seed_tourism(db, store, settings) == first
+    assert await db.fetch("select id, storage_key from media order by id") == media_before
+    assert files_under(tmp_path / "store") == files_before
+    assert await db.fetch("select slug, version from tourism_sites order by slug") == versions
+
+    # A wiped media directory is filled again under the recorded keys, still without new rows.
+    lost = store.path_for(media_before[0]["storage_key"])
+    lost.unlink()
     await seed_tourism(db, store, settings)
-    refs = await db.fetch("select audio_ref, sha256 from tourism_tracks")
-    assert all(r["audio_ref"].startswith("store:tourism/tracks/") for r in refs)
-    some = refs[0]
-    path = store.local_path(some["audio_ref"].removeprefix("store:"))
-    assert path is not None
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == some["sha256"]
+    assert lost.is_file()
+    assert await db.fetchval("select count(*) from media") == 43
 
 
 async def test_narrate_fills_missing_tracks_only(
     client: Client, editor: dict[str, str], draft_site: str, db: asyncpg.Connection, tmp_path: Path
 ) -> None:
     await init_connection(db)
-    store = LocalTrackStore(tmp_path / "media")
+    store = local_store(tmp_path / "media")
     seen: list[tuple[int, int, str]] = []
     made = await narrate_site(db, store, SITE, "en", lambda done, total, label: seen.append((done, total, label)))
     assert made == 1  # p2 has English text but only a vi track; p1 and p3 already have English
@@ -115,6 +146,15 @@ async def test_narrate_fills_missing_tracks_only(
     assert row["mime"] == "audio/ogg"
     assert row["duration_s"] > 0.2
     assert row["cues"][0]["text"] == "Hi."
+    media = await db.fetchrow(
+        "select m.purpose, m.content_type, m.storage_key, u.is_active from tourism_tracks t "
+        "join tourism_points p on p.id = t.point_id join media m on m.id = t.media_id "
+        "join users u on u.id = m.owner_id "
+        "where p.slug = 'p2' and t.lang = 'en'"
+    )
+    assert media is not None
+    assert (media["purpose"], media["content_type"], media["is_active"]) == ("audio_track", "audio/ogg", False)
+    assert store.path_for(media["storage_key"]).read_bytes().startswith(b"OggS")
     assert await narrate_site(db, store, SITE, "en", None) == 0
     with pytest.raises(InvalidInput):
         await narrate_site(db, store, SITE, "fr", None)

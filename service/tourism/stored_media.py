@@ -1,0 +1,120 @@
+"""Tourism's bytes in the shared media store: content-addressed reuse, the account that owns machine-made
+media, and how a track's audio or a GLB model reaches the client (a local file with Range, or a 307).
+"""
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from litestar import Request, Response
+from litestar.response import Redirect
+
+from service.errors import NotFound
+from service.http_files import serve_file
+from service.media import store_server_bytes
+from service.mediatypes import Purpose
+from service.storage import Download, LocalFile, MediaStore, UnsafeKey
+from service.tourism.assets import GLB_MIME, MODELS_DIR
+from service.tourism.models3d import ModelAsset
+from service.tourism.queries import TrackForServing
+
+SEED_DIR = Path(__file__).resolve().parent / "seed"
+# An inactive account with an unusable password: it only owns the seed's media and machine narration.
+SERVICE_PHONE = "+84200000030"
+SERVICE_NAME = "Nội dung du lịch (dữ liệu mẫu, giọng máy) / tourism seed and machine narration"
+
+
+async def service_account(conn: asyncpg.Connection) -> uuid.UUID:
+    """The owner of media the service writes itself (seed audio, models, machine narration)."""
+    await conn.execute(
+        """
+        insert into users (phone, password_hash, full_name, role, is_active)
+        values ($1, '!tourism-service-no-login', $2, 'editor', false)
+        on conflict (phone) do nothing
+        """,
+        SERVICE_PHONE,
+        SERVICE_NAME,
+    )
+    user_id: uuid.UUID = await conn.fetchval("select id from users where phone = $1", SERVICE_PHONE)
+    return user_id
+
+
+async def ready_media_by_sha256(conn: asyncpg.Connection, sha256: str, purpose: str) -> asyncpg.Record | None:
+    """The oldest ready media item with these bytes, if any (same sha256 = same bytes)."""
+    return await conn.fetchrow(
+        """
+        select id, storage_key, content_type from media
+        where sha256 = $1 and purpose = $2 and status = 'ready'
+        order by created_at, id limit 1
+        """,
+        sha256,
+        purpose,
+    )
+
+
+async def ensure_stored(
+    conn: asyncpg.Connection,
+    store: MediaStore,
+    owner_id: uuid.UUID,
+    purpose: Purpose,
+    data: bytes,
+    content_type: str,
+) -> uuid.UUID:
+    """The media id holding these bytes: an existing item with the same sha256, else a new one.
+
+    Running the seed or the narration again therefore adds no rows and no objects; an object lost from
+    the store (a wiped media directory) is written back under its recorded key.
+    """
+    existing = await ready_media_by_sha256(conn, hashlib.sha256(data).hexdigest(), purpose)
+    if existing is None:
+        return await store_server_bytes(conn, store, owner_id, purpose, data, content_type)
+    if await store.stat(existing["storage_key"]) is None:
+        await store.put_bytes(existing["storage_key"], data, existing["content_type"] or content_type)
+    media_id: uuid.UUID = existing["id"]
+    return media_id
+
+
+def seed_path(ref: str) -> Path | None:
+    """The file of a `seed:` reference (tracks seeded without a store), refusing anything outside the seed dir."""
+    if not ref.startswith("seed:"):
+        return None
+    path = (SEED_DIR / ref.removeprefix("seed:")).resolve()
+    return path if path.is_relative_to(SEED_DIR) else None
+
+
+async def track_download(store: MediaStore, track: TrackForServing) -> Download:
+    """Where a track's bytes are: its media item; else (rows written before the media store) a seed file or key."""
+    missing = NotFound("the audio of this track is missing from storage", code="track_audio_missing")
+    ref = track.audio_ref or ""
+    try:
+        if track.storage_key is not None:
+            return await store.download(track.storage_key, content_type=track.mime)
+        if ref.startswith("store:"):
+            return await store.download(ref.removeprefix("store:"), content_type=track.mime)
+    except UnsafeKey as exc:
+        raise missing from exc
+    path = seed_path(ref)
+    if path is None:
+        raise missing
+    return LocalFile(path)
+
+
+async def model_download(conn: asyncpg.Connection, store: MediaStore, asset: ModelAsset) -> Download:
+    """A shipped model from the media store when the seed put it there (S3: a presigned URL), else from assets/3d."""
+    stored = await ready_media_by_sha256(conn, asset.sha256, "model_3d")
+    if stored is not None:
+        return await store.download(stored["storage_key"], content_type=GLB_MIME)
+    return LocalFile(MODELS_DIR / asset.file)
+
+
+async def deliver(
+    request: Request[Any, Any, Any], where: Download, content_type: str, *, etag: str, cache_control: str
+) -> Response[Any]:
+    """Serve a local file (Range, ETag, 304, HEAD) or send the client to object storage with a 307."""
+    if isinstance(where, LocalFile):
+        return await serve_file(request, where.path, content_type, etag=etag, cache_control=cache_control)
+    return Redirect(
+        where.url, status_code=307, headers={"Cache-Control": f"private, max-age={min(60, where.expires_in // 2)}"}
+    )
