@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app_name="trace_tour",
         prefix="trace_tour",
         group_path=True,
-        exclude=["^/metrics", "^/health"],
+        exclude=["^/metrics"],
     )
 
     @asynccontextmanager
