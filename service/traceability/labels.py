@@ -108,14 +108,20 @@ class LabelRenderer:
     def __init__(self) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
 
-    async def render(self, sheet: LabelSheet) -> bytes:
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
             # spawn: forking a process that runs an event loop and a thread pool is unsafe.
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, render_label_sheet, sheet)
+        return self._pool
+
+    async def warm_up(self) -> None:
+        """Start the process and load fpdf2 and the font before the first farmer prints a sheet."""
+        await asyncio.get_running_loop().run_in_executor(self._executor(), find_font)
+
+    async def render(self, sheet: LabelSheet) -> bytes:
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), render_label_sheet, sheet)
 
     def close(self) -> None:
         if self._pool is not None:

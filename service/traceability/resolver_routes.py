@@ -73,10 +73,15 @@ async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.qr_cache = QRCache()
     app.state.label_renderer = renderer
     recorder.start()
+    # In production the label process starts in the background, so the first sheet is not slowed by it;
+    # tests and development start it on first use instead of once per app.
+    warming = asyncio.create_task(renderer.warm_up()) if app.state.settings.env == "production" else None
     try:
         yield
     finally:
         await recorder.close()
+        if warming is not None and not warming.done():
+            warming.cancel()
         await asyncio.to_thread(renderer.close)
 
 
