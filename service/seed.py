@@ -18,4 +18,15 @@ async def seed_demo(conn: asyncpg.Connection, settings: Settings, store: MediaSt
         await seed_traceability(conn, settings),
         await seed_tourism(conn, store, settings),
     ]
+    # what a shopper's camera would open: a few demo batches, the recalled one among them
+    rows = await conn.fetch(
+        """
+        select b.code, b.status, p.names ->> 'vi' as product
+        from batches b join products p on p.id = b.product_id
+        where p.names ->> 'vi' like '%(dữ liệu mẫu / demo)%'
+        order by (b.status = 'recalled') desc, b.created_at
+        limit 4
+        """
+    )
+    lines += [f"  shopper page: {settings.base_url}/trace/{r['code']}  ({r['product']}, {r['status']})" for r in rows]
     return "\n".join(lines)
