@@ -5,7 +5,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
-from litestar import MediaType, Request, Response
+from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 
@@ -224,7 +224,6 @@ __all__ = [
     "FieldError",
     "Forbidden",
     "InvalidInput",
-    "MediaType",
     "NotFound",
     "Problem",
     "ServiceError",
