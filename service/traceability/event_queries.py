@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from service.traceability.chain import HASHED_COLUMNS, ChainedEvent
+from service.traceability.queries import VISIBLE_ORGS
 from service.traceability.schemas import BatchRead, EventRead
 
 BATCH_COLUMNS = (
@@ -263,8 +264,7 @@ async def batches_of(
         f"""
         select {BATCH_COLUMNS} from batches b
         where $2 or b.organization_id in (
-            select o.id from organizations o join users u on u.id = $1
-            where o.id = u.organization_id or o.parent_id = u.organization_id)
+            {VISIBLE_ORGS})
         order by b.created_at desc, b.id
         limit $3 offset $4
         """,  # noqa: S608 - constant column list

@@ -9,6 +9,12 @@ import msgspec
 
 from service.traceability.schemas import CertificationRead, InputRead, OrganizationRead, PlotRead, ProductRead
 
+# The organizations user $1 manages: their own and, for a cooperative, its member farms (see access.py).
+VISIBLE_ORGS = (
+    "select o.id from organizations o join users u on u.id = $1 "
+    "where o.id = u.organization_id or o.parent_id = u.organization_id"
+)
+
 ORG_COLUMNS = (
     "id, kind, name, parent_id, description, province_code, province_name, commune_code, commune_name, "
     "former_district, address_line, lat, lon, contact_phone, contact_email, verification_status, verified_by, "
@@ -209,8 +215,7 @@ async def products_of(
         f"""
         select {PRODUCT_COLUMNS} from products p
         where $2 or p.organization_id in (
-            select o.id from organizations o join users u on u.id = $1
-            where o.id = u.organization_id or o.parent_id = u.organization_id)
+            {VISIBLE_ORGS})
         order by p.created_at desc, p.id
         limit $3 offset $4
         """,  # noqa: S608 - constant column list
@@ -280,8 +285,7 @@ async def plots_of(
         f"""
         select {PLOT_COLUMNS} from plots p
         where $2 or p.organization_id in (
-            select o.id from organizations o join users u on u.id = $1
-            where o.id = u.organization_id or o.parent_id = u.organization_id)
+            {VISIBLE_ORGS})
         order by p.name, p.id
         limit $3 offset $4
         """,  # noqa: S608 - constant column list

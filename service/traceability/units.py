@@ -10,6 +10,7 @@ from msgspec import Meta
 
 from service.auth import CurrentUser
 from service.errors import Forbidden, InvalidInput, NotFound
+from service.traceability.access import organization_access
 from service.traceability.digital_link import batch_uri
 from service.traceability.gs1 import random_code
 from service.traceability.labels import MAX_LABELS, Label, LabelSheet
@@ -66,22 +67,6 @@ async def batch_identity(conn: asyncpg.Connection, batch_id: uuid.UUID) -> Batch
     return None if row is None else msgspec.convert(dict(row), BatchIdentity)
 
 
-async def batch_access(conn: asyncpg.Connection, user_id: uuid.UUID, org_id: uuid.UUID) -> bool:
-    """True when the user belongs to the owning organization or to its cooperative (parent)."""
-    value = await conn.fetchval(
-        """
-        select exists (
-            select 1 from organizations o join users u on u.id = $1
-            where o.id = $2 and u.organization_id is not null
-              and (o.id = u.organization_id or o.parent_id = u.organization_id)
-        )
-        """,
-        user_id,
-        org_id,
-    )
-    return bool(value)
-
-
 async def insert_units(conn: asyncpg.Connection, batch_id: uuid.UUID, serials: list[str]) -> int:
     """Append serials after the batch's last unit; returns the first new seq. Call inside a transaction."""
     # Serialise creators of the same batch without locking the batches row (the event chain uses it).
@@ -122,9 +107,7 @@ async def unit_count(conn: asyncpg.Connection, batch_id: uuid.UUID) -> int:
 async def readable_batch(conn: asyncpg.Connection, user: CurrentUser, batch_id: uuid.UUID) -> BatchIdentity:
     """The batch, for its owners, their cooperative, inspectors and admins; others see a 404."""
     batch = await batch_identity(conn, batch_id)
-    if batch is None or not (
-        user.role in ("inspector", "admin") or await batch_access(conn, user.id, batch.organization_id)
-    ):
+    if batch is None or not (await organization_access(conn, user, batch.organization_id))[0]:
         raise NotFound("no batch with this id", code="batch_not_found")
     return batch
 
@@ -134,9 +117,10 @@ async def owned_batch(conn: asyncpg.Connection, user: CurrentUser, batch_id: uui
     batch = await batch_identity(conn, batch_id)
     if batch is None:
         raise NotFound("no batch with this id", code="batch_not_found")
-    if user.role == "admin" or await batch_access(conn, user.id, batch.organization_id):
+    readable, manageable = await organization_access(conn, user, batch.organization_id)
+    if manageable:
         return batch
-    if user.role == "inspector":
+    if readable:  # an inspector: may look, may not act for the producer
         raise Forbidden("only the producing organization may do this", code="not_batch_owner")
     raise NotFound("no batch with this id", code="batch_not_found")
 
