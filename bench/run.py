@@ -21,8 +21,8 @@ import msgspec
 
 from bench import wrk
 from bench.seed_large import Fixture, seed_large
-from service.auth import build_jwt_auth
-from service.db import EmbeddedPostgres
+from service.auth.guards import build_jwt_auth
+from service.core.db import EmbeddedPostgres
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,9 +14,10 @@ from decimal import Decimal
 import asyncpg
 import msgspec
 
-from service.auth import CurrentUser, create_user
-from service.db import init_connection
-from service.migrate import migrate
+from service.auth.schemas import CurrentUser
+from service.auth.service import create_user
+from service.core.db import init_connection
+from service.core.migrate import migrate
 from service.seed import seed_demo
 from service.settings import Settings
 from service.storage import build_media_store

@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 
 import asyncpg
 
-from service.auth import ROLES, create_user
-from service.db import EmbeddedPostgres, init_connection
-from service.errors import ServiceError
-from service.migrate import MigrationError, migrate
-from service.observability import configure_logging
+from service.auth.schemas import ROLES
+from service.auth.service import create_user
+from service.core.db import EmbeddedPostgres, init_connection
+from service.core.errors import ServiceError
+from service.core.migrate import MigrationError, migrate
+from service.core.observability import configure_logging
 from service.settings import ConfigError, Settings
 from service.storage import build_media_store
 from service.tourism.narration import NarrationError

@@ -12,15 +12,17 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service import crosslinks, media
-from service.auth import AuthController, build_jwt_auth
-from service.changes import change_feed_lifespan
-from service.db import database_lifespan, provide_connection
-from service.errors import EXCEPTION_HANDLERS, document_problems
-from service.health import HealthController
-from service.http_files import SKIP_COMPRESSION
-from service.observability import RequestIdMiddleware
-from service.open_data import OpenDataCatalogController
+from service import crosslinks
+from service.auth.guards import build_jwt_auth
+from service.auth.routes import AuthController
+from service.core.catalog import OpenDataCatalogController
+from service.core.changes import change_feed_lifespan
+from service.core.db import database_lifespan, provide_connection
+from service.core.errors import EXCEPTION_HANDLERS, document_problems
+from service.core.health import HealthController
+from service.core.http_files import SKIP_COMPRESSION
+from service.core.observability import RequestIdMiddleware
+from service.media import routes as media_routes
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
@@ -61,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             AuthController,
             OpenDataCatalogController,
-            *media.route_handlers,
+            *media_routes.route_handlers,
             *traceability_routes.route_handlers,
             *resolver_routes.route_handlers,
             *tourism_routes.route_handlers,

@@ -3,7 +3,7 @@
 from litestar import Litestar
 
 from service.app import create_app
-from service.observability import configure_logging
+from service.core.observability import configure_logging
 from service.settings import Settings
 
 

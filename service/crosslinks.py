@@ -6,7 +6,7 @@ import asyncpg
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from service.db import DB, borrow
+from service.core.db import DB, borrow
 from service.tourism import crosslinks as tourism_needs
 from service.tourism import public as tourism_public
 from service.traceability import page as traceability_page

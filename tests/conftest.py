@@ -13,11 +13,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.auth import Role, create_user
-from service.db import EmbeddedPostgres
-from service.migrate import migrate
+from service.auth.schemas import Role
+from service.auth.service import create_user
+from service.core.db import EmbeddedPostgres
+from service.core.migrate import migrate
 from service.settings import Settings
-from service.storage_s3 import build_s3_client
+from service.storage.s3 import build_s3_client
 
 TEST_JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 

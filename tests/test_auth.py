@@ -7,8 +7,9 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
-from service.auth import build_jwt_auth, normalize_phone, requires_role
-from service.errors import EXCEPTION_HANDLERS, InvalidInput
+from service.auth.guards import build_jwt_auth, requires_role
+from service.auth.service import normalize_phone
+from service.core.errors import EXCEPTION_HANDLERS, InvalidInput
 from service.settings import Settings
 
 PROBLEM = "application/problem+json"

@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 import asyncpg
 
-from service.cache import InvalidatedCache
-from service.changes import ChangeFeed
+from service.core.cache import InvalidatedCache
+from service.core.changes import ChangeFeed
 
 
 async def _wait_for(predicate: Callable[[], bool], seconds: float = 5.0) -> bool:

@@ -4,7 +4,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.db import init_connection
+from service.core.db import init_connection
 from service.seed import seed_demo
 from service.settings import Settings
 

@@ -15,8 +15,8 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
-from service.errors import EXCEPTION_HANDLERS, PROBLEM_JSON
-from service.http_files import SKIP_COMPRESSION, serve_bytes, serve_file
+from service.core.errors import EXCEPTION_HANDLERS, PROBLEM_JSON
+from service.core.http_files import SKIP_COMPRESSION, serve_bytes, serve_file
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes, every offset recognisable
 BIG = os.urandom(3 * 1024 * 1024 + 123)  # larger than several read chunks

@@ -13,8 +13,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from service.errors import PROBLEM_JSON, InvalidInput
-from service.media import media_urls, public_url, store_server_bytes, sweep_abandoned_uploads
+from service.core.errors import PROBLEM_JSON, InvalidInput
+from service.media.service import media_urls, public_url, store_server_bytes, sweep_abandoned_uploads
 from service.storage import LocalStore
 from tests.conftest import UserFactory
 

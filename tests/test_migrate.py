@@ -9,7 +9,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from service.migrate import MIGRATIONS_DIR, MigrationError, migrate
+from service.core.migrate import MIGRATIONS_DIR, MigrationError, migrate
 from tests.conftest import with_database
 
 
@@ -80,7 +80,7 @@ async def test_two_processes_migrating_at_once_is_safe(empty_db: str) -> None:
 
 
 def test_badly_named_files_are_refused(tmp_path: Path) -> None:
-    from service.migrate import load_migrations
+    from service.core.migrate import load_migrations
 
     (tmp_path / "1_oops.sql").write_text("select 1;")
     with pytest.raises(MigrationError, match="NNNN_description"):

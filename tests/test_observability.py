@@ -6,7 +6,7 @@ from pathlib import Path
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
-from service.db import EmbeddedPostgres
+from service.core.db import EmbeddedPostgres
 from service.settings import Settings
 from tests.conftest import TEST_JWT_SECRET
 

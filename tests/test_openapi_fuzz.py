@@ -14,7 +14,8 @@ from litestar import Litestar
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 
 from service.app import create_app
-from service.auth import build_jwt_auth, create_user
+from service.auth.guards import build_jwt_auth
+from service.auth.service import create_user
 from service.settings import Settings
 
 

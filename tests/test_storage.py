@@ -17,12 +17,12 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from PIL import Image
 
-from service.errors import PROBLEM_JSON
-from service.media import store_server_bytes
-from service.mediatypes import sniff
+from service.core.errors import PROBLEM_JSON
+from service.media.service import store_server_bytes
+from service.media.types import sniff
 from service.settings import Settings
 from service.storage import LocalStore, ObjectChanged, UnsafeKey, check_key
-from service.storage_s3 import S3Store
+from service.storage.s3 import S3Store
 from tests.conftest import UserFactory
 
 # --- real files, small ----------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 import struct
 
-from service.errors import InvalidInput
-from service.mediatypes import ALLOWED, SNIFF_BYTES, sniff
+from service.core.errors import InvalidInput
+from service.media.types import ALLOWED, SNIFF_BYTES, sniff
 
 MAX_INLINE_AUDIO_BYTES = 7 * 1024 * 1024
 # An Ogg page is at most 27 + 255 + 255 * 255 bytes, so the last page starts within this tail.

@@ -10,8 +10,8 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
-from service.cache import InvalidatedCache
-from service.changes import ChangeFeed
+from service.core.cache import InvalidatedCache
+from service.core.changes import ChangeFeed
 from service.tourism.guide_index import SiteGuide
 
 

@@ -8,9 +8,10 @@ from litestar.di import Provide
 from litestar.params import FromPath, JSONBody, PathParameter
 from litestar.security.jwt import Token
 
-from service.auth import CurrentUser, requires_role
-from service.changes import invalidate_locally_after_writes
-from service.db import DB
+from service.auth.guards import requires_role
+from service.auth.schemas import CurrentUser
+from service.core.changes import invalidate_locally_after_writes
+from service.core.db import DB
 from service.settings import Settings
 from service.storage import MediaStoreDep, provide_media_store
 from service.tourism import queries, services, tracks

@@ -5,7 +5,7 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
 
 EARTH_RADIUS_M: Final = 6_371_008.8
 # Thái Nguyên after the 2025 merger with Bắc Kạn, with a small margin.

@@ -12,9 +12,9 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from service.cache import InvalidatedCache
-from service.db import borrow
-from service.errors import NotFound
+from service.core.cache import InvalidatedCache
+from service.core.db import borrow
+from service.core.errors import NotFound
 from service.tourism.geo import bearing_deg, haversine_m, point_in_ring
 from service.tourism.guide_index import Candidate, SiteGuide, load_site_guide
 from service.tourism.langs import check_language, pick_language

@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Final, TypeVar
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
 
 _TAG: Final = re.compile(r"^([a-z]{2,3})(?:-([A-Za-z0-9]{2,8}))*$")
 # ISO 639-1 codes visitors to Thái Nguyên are likely to ask for, plus the local minority languages

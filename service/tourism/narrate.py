@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from service.errors import InvalidInput, NotFound
+from service.core.errors import InvalidInput, NotFound
 from service.storage import MediaStore
 from service.tourism import queries
 from service.tourism.langs import check_language

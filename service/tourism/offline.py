@@ -10,9 +10,9 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
-from service.cache import InvalidatedCache
-from service.db import borrow
-from service.errors import NotFound
+from service.core.cache import InvalidatedCache
+from service.core.db import borrow
+from service.core.errors import NotFound
 from service.tourism import queries
 from service.tourism.assets import model_assets
 from service.tourism.langs import check_language, pick_language

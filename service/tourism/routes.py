@@ -11,10 +11,10 @@ from litestar.enums import HttpMethod
 from litestar.params import FromPath, JSONBody, QueryParameter, SkipValidation
 from litestar.types import ControllerRouterHandler
 
-from service.db import DB, borrow
-from service.errors import NotFound
-from service.http_files import SKIP_COMPRESSION, serve_bytes
-from service.open_data import Column, Dataset, LastUpdated
+from service.core.catalog import Column, Dataset, LastUpdated
+from service.core.db import DB, borrow
+from service.core.errors import NotFound
+from service.core.http_files import SKIP_COMPRESSION, serve_bytes
 from service.settings import Settings
 from service.storage import MediaStoreDep, provide_media_store
 from service.tourism import queries

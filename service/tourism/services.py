@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.errors import Conflict, InvalidInput, NotFound
+from service.core.errors import Conflict, InvalidInput, NotFound
 from service.tourism import queries
 from service.tourism.assets import model_assets
 from service.tourism.geo import (

@@ -11,10 +11,10 @@ import asyncpg
 from litestar import Request, Response
 from litestar.response import Redirect
 
-from service.errors import NotFound
-from service.http_files import serve_file
-from service.media import store_server_bytes
-from service.mediatypes import Purpose
+from service.core.errors import NotFound
+from service.core.http_files import serve_file
+from service.media.service import store_server_bytes
+from service.media.types import Purpose
 from service.storage import Download, LocalFile, MediaStore, UnsafeKey
 from service.tourism.assets import GLB_MIME, MODELS_DIR
 from service.tourism.models3d import ModelAsset

@@ -9,9 +9,10 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.auth import CurrentUser
-from service.errors import Conflict, InvalidInput, NotFound
-from service.media import MediaRow, owned_media
+from service.auth.schemas import CurrentUser
+from service.core.errors import Conflict, InvalidInput, NotFound
+from service.media.schemas import MediaRow
+from service.media.service import owned_media
 from service.storage import MediaStore
 from service.tourism import queries
 from service.tourism.audio import (

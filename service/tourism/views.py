@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.errors import NotFound
+from service.core.errors import NotFound
 from service.tourism import queries
 from service.tourism.assets import model_assets
 from service.tourism.crosslinks import ProducerRef

@@ -8,8 +8,8 @@ import uuid
 
 import asyncpg
 
-from service.auth import CurrentUser
-from service.errors import NotFound
+from service.auth.schemas import CurrentUser
+from service.core.errors import NotFound
 
 READ_ALL_ROLES = ("inspector", "admin")
 

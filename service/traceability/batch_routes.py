@@ -8,9 +8,10 @@ from litestar.datastructures import State
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.security.jwt import Token
 
-from service.auth import CurrentUser, Role, requires_role
-from service.changes import invalidate_locally_after_writes
-from service.db import DB
+from service.auth.guards import requires_role
+from service.auth.schemas import CurrentUser, Role
+from service.core.changes import invalidate_locally_after_writes
+from service.core.db import DB
 from service.traceability import access, batches, epcis, events, sync
 from service.traceability import event_queries as eq
 from service.traceability.schemas import (

@@ -7,8 +7,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.auth import CurrentUser
-from service.errors import Conflict, InvalidInput, NotFound
+from service.auth.schemas import CurrentUser
+from service.core.errors import Conflict, InvalidInput, NotFound
 from service.traceability import access, idempotency
 from service.traceability import event_queries as eq
 from service.traceability.chain import GENESIS_HASH, VN_OFFSET, ChainedEvent, event_hash, plain_decimal

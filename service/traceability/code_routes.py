@@ -10,9 +10,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.security.jwt import Token
 from litestar.types import ControllerRouterHandler
 
-from service.auth import CurrentUser, requires_role
-from service.db import DB, borrow
-from service.errors import InvalidInput, NotFound, Unavailable
+from service.auth.guards import requires_role
+from service.auth.schemas import CurrentUser
+from service.core.db import DB, borrow
+from service.core.errors import InvalidInput, NotFound, Unavailable
 from service.settings import Settings
 from service.traceability.hotcache import TraceCaches
 from service.traceability.labels import FontMissing, LabelRenderer

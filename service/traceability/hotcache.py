@@ -14,8 +14,8 @@ from typing import Any
 import msgspec
 from litestar import Litestar
 
-from service.cache import InvalidatedCache
-from service.changes import ChangeFeed
+from service.core.cache import InvalidatedCache
+from service.core.changes import ChangeFeed
 from service.traceability.page import PageData, UnitInfo
 from service.traceability.resolver import Target
 

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
 
 
 class Stored(msgspec.Struct, frozen=True):

@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 from litestar import Controller, Response, get
 
-from service.db import DB
-from service.open_data import Column, Dataset
+from service.core.catalog import Column, Dataset
+from service.core.db import DB
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
 BOM = "\ufeff"

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.errors import NotFound
+from service.core.errors import NotFound
 from service.traceability.chain import VN_TZ
 from service.traceability.schemas import (
     BatchView,

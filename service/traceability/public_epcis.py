@@ -12,8 +12,8 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath
 
-from service.db import DB
-from service.errors import NotFound, ServiceError
+from service.core.db import DB
+from service.core.errors import NotFound, ServiceError
 from service.settings import Settings
 from service.traceability import epcis
 from service.traceability import resolver as rs

@@ -25,10 +25,10 @@ from litestar.handlers import route
 from litestar.params import FromPath
 from litestar.types import ControllerRouterHandler
 
-from service.auth import client_address
-from service.db import borrow
-from service.errors import NotFound, ServiceError
-from service.media import public_url
+from service.auth.guards import client_address
+from service.core.db import borrow
+from service.core.errors import NotFound, ServiceError
+from service.media.service import public_url
 from service.settings import Settings
 from service.traceability import dl_compression as dlc
 from service.traceability import resolver as rs

@@ -10,9 +10,10 @@ from litestar.security.jwt import Token
 from litestar.types import ControllerRouterHandler
 from msgspec import Meta
 
-from service.auth import CurrentUser, Role, requires_role
-from service.db import DB
-from service.open_data import Dataset, LastUpdated
+from service.auth.guards import requires_role
+from service.auth.schemas import CurrentUser, Role
+from service.core.catalog import Dataset, LastUpdated
+from service.core.db import DB
 from service.traceability import access, opendata, public, services
 from service.traceability import queries as q
 from service.traceability.batch_routes import BatchController, SyncController, TransformationController

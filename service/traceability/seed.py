@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import asyncpg
 
-from service.auth import CurrentUser
+from service.auth.schemas import CurrentUser
 from service.settings import Settings
 from service.traceability import batches, events, places, services
 from service.traceability.chain import VN_TZ

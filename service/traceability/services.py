@@ -8,8 +8,9 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.auth import CurrentUser, normalize_phone
-from service.errors import Conflict, Forbidden, InvalidInput, NotFound
+from service.auth.schemas import CurrentUser
+from service.auth.service import normalize_phone
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from service.traceability import access, places
 from service.traceability import queries as q
 from service.traceability.chain import VN_TZ

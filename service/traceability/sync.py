@@ -5,8 +5,8 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from service.auth import CurrentUser
-from service.errors import InvalidInput, ServiceError
+from service.auth.schemas import CurrentUser
+from service.core.errors import InvalidInput, ServiceError
 from service.traceability import batches, events, idempotency, services
 from service.traceability.schemas import SyncOperation, SyncRequest, SyncResponse, SyncResult
 

@@ -8,8 +8,8 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from service.auth import CurrentUser
-from service.errors import Forbidden, InvalidInput, NotFound
+from service.auth.schemas import CurrentUser
+from service.core.errors import Forbidden, InvalidInput, NotFound
 from service.traceability.access import organization_access
 from service.traceability.digital_link import batch_uri
 from service.traceability.gs1 import random_code

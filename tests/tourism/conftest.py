@@ -115,7 +115,7 @@ async def published_site(client: Client, editor: dict[str, str], draft_site: str
 
 @pytest.fixture
 async def seeded(db: asyncpg.Connection, settings: Settings) -> str:
-    from service.db import init_connection
+    from service.core.db import init_connection
 
     await init_connection(db)
     return await seed_tourism(db, None, settings)

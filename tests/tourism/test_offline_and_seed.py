@@ -11,9 +11,9 @@ from litestar import Litestar
 from litestar.di import Provide
 from litestar.testing import AsyncTestClient
 
-from service.auth import build_jwt_auth
-from service.db import database_lifespan, init_connection, provide_connection
-from service.errors import EXCEPTION_HANDLERS, InvalidInput
+from service.auth.guards import build_jwt_auth
+from service.core.db import database_lifespan, init_connection, provide_connection
+from service.core.errors import EXCEPTION_HANDLERS, InvalidInput
 from service.settings import Settings
 from service.storage import LocalStore
 from service.tourism import routes

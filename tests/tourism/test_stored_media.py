@@ -10,7 +10,7 @@ import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.db import init_connection
+from service.core.db import init_connection
 from service.settings import Settings
 from service.tourism.seed import seed_tourism
 from tests.conftest import UserFactory

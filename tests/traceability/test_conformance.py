@@ -8,7 +8,6 @@ test_dl_compression.py; the public EPCIS document behind gs1:epcis in test_publi
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -24,9 +23,9 @@ from tests.standards import STANDARDS
 from tests.traceability.test_resolver_helpers import BASE, GTIN, make_batch, make_org, scan_app
 
 LINKSET_SCHEMA = json.loads((STANDARDS / "gs1-linkset" / "gs1-linkset-schema.json").read_text())
-# GS1's description-file schema (Resolver 1.2.0) is not among shared/standards: see data/README.md.
+# GS1's description-file schema (Resolver 1.2.0): see tests/standards/README.md for its source.
 DESCRIPTION_SCHEMA = json.loads(
-    (Path(__file__).parent / "data" / "gs1resolver-description-file-schema-1.2.0.json").read_text()
+    (STANDARDS / "gs1-resolver" / "gs1resolver-description-file-schema-1.2.0.json").read_text()
 )
 VOC = "https://gs1.org/voc/"
 

@@ -8,7 +8,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.changes import ChangeFeed
+from service.core.changes import ChangeFeed
 from service.traceability.hotcache import TraceCaches
 from tests.traceability.test_resolver_helpers import GTIN, make_batch, make_org
 

@@ -6,7 +6,7 @@ from typing import Any
 import asyncpg
 from jsonschema import Draft7Validator
 
-from service.db import init_connection
+from service.core.db import init_connection
 from service.settings import Settings
 from service.traceability.seed import DEMO, seed_traceability
 from tests.standards import STANDARDS

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from service.db import init_connection
+from service.core.db import init_connection
 from service.traceability import public
 from service.traceability.places import fold
 from tests.traceability import factories as f

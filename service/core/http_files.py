@@ -34,7 +34,7 @@ from litestar.datastructures import Cookie
 from litestar.response.base import ASGIResponse
 from litestar.response.streaming import ASGIStreamingResponse
 
-from service.errors import PROBLEM_JSON, NotFound, Problem
+from service.core.errors import PROBLEM_JSON, NotFound, Problem
 
 SKIP_COMPRESSION = "skip_compression"
 DEFAULT_CACHE_CONTROL = "public, max-age=86400"

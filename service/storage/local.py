@@ -1,135 +1,32 @@
-"""Media storage: LocalStore (default) and S3Store (boto3, in storage_s3) behind one MediaStore interface.
-
-Both stores hand the client an upload target (a URL to PUT the bytes to), then let the media
-service inspect what arrived (size, first bytes, sha256) before it is marked ready.
-"""
+"""LocalStore: media as files under one directory, uploads PUT to our own signed route."""
 
 import asyncio
 import base64
 import hashlib
 import hmac
 import os
-import re
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal, Protocol, TypeAlias, runtime_checkable
+from typing import Literal
 from urllib.parse import urlencode
 
 import anyio
-from litestar import Litestar
-from litestar.datastructures import State
-from litestar.di import NamedDependency
 
-from service.errors import Forbidden, ServiceError
-from service.settings import Settings
-
-HASH_CHUNK = 1024 * 1024
-CHANGED_DETAIL = "the upload was replaced while it was being checked; complete it again"
-DOWNLOAD_URL_TTL_SECONDS = 300
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
-
-
-class UnsafeKey(ValueError):
-    """A storage key that could escape the store's root; keys are made by us, so this is a bug."""
-
-
-class UploadTooLarge(ServiceError):
-    status, code, title = 413, "too_large", "Payload too large"
-
-
-class ObjectChanged(ServiceError):
-    """The upload was replaced while we were checking it: the client should complete again."""
-
-    status, code, title = 409, "upload_changed", "Conflict"
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectInfo:
-    """What a store knows about an object: its size and a version that changes when it is rewritten."""
-
-    size: int
-    version: str
-
-
-@dataclass(frozen=True, slots=True)
-class UploadTarget:
-    """Where and how the client sends the bytes."""
-
-    url: str
-    method: Literal["PUT"]
-    headers: dict[str, str]
-    expires_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class LocalFile:
-    """The object is a file on this machine: serve it ourselves (Range, ETag)."""
-
-    path: Path
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteURL:
-    """The object lives elsewhere: send the client there (a short-lived presigned URL)."""
-
-    url: str
-    expires_in: int
-
-
-Download: TypeAlias = LocalFile | RemoteURL
-
-
-def check_key(key: str) -> str:
-    """Keys are relative slash-separated names of safe characters: no '..', no absolute paths."""
-    if len(key) > 512 or not _SAFE_KEY.match(key) or any(part in {".", ".."} for part in key.split("/")):
-        raise UnsafeKey(f"unsafe storage key: {key!r}")
-    return key
-
-
-@runtime_checkable
-class MediaStore(Protocol):
-    """What the media flow needs from a store; keys come from the service, never from clients."""
-
-    kind: Literal["local", "s3"]
-
-    async def create_upload(self, key: str, *, media_id: uuid.UUID, content_type: str, size: int) -> UploadTarget:
-        """A URL the client PUTs the bytes to, valid for the configured upload TTL."""
-        ...
-
-    async def stat(self, key: str) -> ObjectInfo | None:
-        """Size and version of the object under the key, or None when nothing is there."""
-        ...
-
-    async def read_range(self, key: str, start: int, length: int) -> bytes:
-        """Up to `length` bytes from `start` (fewer at the end of the object)."""
-        ...
-
-    async def sha256(self, key: str, *, version: str | None = None) -> str:
-        """Hex sha256 of the whole object, streamed; ObjectChanged if it is no longer `version`."""
-        ...
-
-    async def promote(self, source: str, target: str, *, version: str | None = None) -> None:
-        """Move a verified upload to its final key (server-side); ObjectChanged if it was replaced meanwhile."""
-        ...
-
-    async def delete(self, key: str) -> None:
-        """Remove the object; removing a missing object is fine."""
-        ...
-
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        """Server-side write (seed, narration): the whole object at once."""
-        ...
-
-    async def download(self, key: str, *, content_type: str) -> Download:
-        """How a reader gets the object: a local file to serve, or a presigned URL."""
-        ...
-
-
-# --- LocalStore ------------------------------------------------------------------------------------
+from service.core.errors import Forbidden
+from service.storage.base import (
+    CHANGED_DETAIL,
+    Download,
+    LocalFile,
+    ObjectChanged,
+    ObjectInfo,
+    UnsafeKey,
+    UploadTarget,
+    UploadTooLarge,
+    check_key,
+)
 
 
 def _file_version(st: os.stat_result) -> str:
@@ -272,60 +169,3 @@ class LocalStore:
 
     async def download(self, key: str, *, content_type: str) -> Download:
         return LocalFile(self.path_for(key))
-
-
-@asynccontextmanager
-async def build_media_store(settings: Settings) -> AsyncIterator[MediaStore]:
-    """The configured store (LocalStore, or S3Store with its boto3 client); for the app and the CLI alike."""
-    if settings.media_store == "s3":
-        from service.storage_s3 import S3Store, build_s3_client  # boto3 loads only when S3 is configured
-
-        assert settings.s3_bucket is not None  # Settings.check() refuses s3 without a bucket
-        client = await asyncio.to_thread(build_s3_client, settings)
-        try:
-            yield S3Store(client, settings.s3_bucket, settings.upload_url_ttl_seconds)
-        finally:
-            await asyncio.to_thread(client.close)
-        return
-
-    def prepare_root() -> Path:
-        root = Path(settings.media_dir).resolve()
-        root.mkdir(parents=True, exist_ok=True)
-        return root
-
-    root = await asyncio.to_thread(prepare_root)
-    yield LocalStore(root, settings.base_url, settings.jwt_secret, settings.upload_url_ttl_seconds)
-
-
-@asynccontextmanager
-async def storage_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Open the configured store, keep it on app.state.media_store, close the S3 client at shutdown."""
-    async with build_media_store(app.state.settings) as store:
-        app.state.media_store = store
-        yield
-
-
-def provide_media_store(state: State) -> MediaStore:
-    """Handlers take `media_store: MediaStoreDep`; the store lives on app.state."""
-    store: MediaStore = state.media_store
-    return store
-
-
-MediaStoreDep: TypeAlias = NamedDependency[MediaStore]
-
-__all__ = [
-    "Download",
-    "LocalFile",
-    "LocalStore",
-    "MediaStore",
-    "MediaStoreDep",
-    "ObjectChanged",
-    "ObjectInfo",
-    "RemoteURL",
-    "UploadTarget",
-    "UploadTooLarge",
-    "build_media_store",
-    "check_key",
-    "provide_media_store",
-    "storage_lifespan",
-]

@@ -9,7 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 
-from service.observability import current_request_id
+from service.core.observability import current_request_id
 
 log = logging.getLogger("service.errors")
 

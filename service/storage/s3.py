@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from service.settings import Settings
-from service.storage import (
+from service.storage.base import (
     CHANGED_DETAIL,
     DOWNLOAD_URL_TTL_SECONDS,
     HASH_CHUNK,

@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-from service.changes import ChangeFeed
+from service.core.changes import ChangeFeed
 
 K = TypeVar("K")
 V = TypeVar("V")

@@ -7,7 +7,7 @@ import msgspec
 from litestar import Controller, get
 from litestar.datastructures import State
 
-from service.errors import Unavailable
+from service.core.errors import Unavailable
 
 
 class HealthStatus(msgspec.Struct):

@@ -6,28 +6,17 @@ its final key, so a still-valid upload URL can never overwrite media that is alr
 
 import hashlib
 import uuid
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import asyncpg
-import msgspec
-from litestar import Controller, Request, Response, get, post, put, route
-from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.enums import HttpMethod
-from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.response import Redirect
-from litestar.security.jwt import Token
-from litestar.types import ControllerRouterHandler
-from msgspec import Meta
+from litestar import Request
 
-from service.auth import CurrentUser
-from service.db import DB
-from service.errors import Conflict, InvalidInput, NotFound, ServiceError
-from service.http_files import IMMUTABLE_CACHE_CONTROL, SKIP_COMPRESSION, serve_file
-from service.mediatypes import (
+from service.auth.schemas import CurrentUser
+from service.core.errors import Conflict, InvalidInput, NotFound, ServiceError
+from service.media.queries import insert_media, mark_ready, media_row, ready_media_ids
+from service.media.schemas import MediaCreate, MediaRead, MediaRow, MediaUpload
+from service.media.types import (
     ALLOWED,
-    MAX_UPLOAD_BYTES,
     PURPOSE_FAMILY,
     SNIFF_BYTES,
     MediaKind,
@@ -36,119 +25,7 @@ from service.mediatypes import (
     normalize_content_type,
     sniff,
 )
-from service.settings import Settings
-from service.storage import LocalFile, LocalStore, MediaStore, MediaStoreDep, UploadTooLarge, provide_media_store
-
-Sha256Hex = Annotated[str, Meta(pattern="^[0-9a-fA-F]{64}$", description="hex sha256 of the bytes")]
-
-# --- schemas -----------------------------------------------------------------------------------------
-
-
-class MediaCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    purpose: Purpose
-    content_type: Annotated[str, Meta(min_length=3, max_length=100, examples=["image/jpeg"])]
-    bytes: Annotated[int, Meta(gt=0, description="exact size of the file")]
-    sha256: Sha256Hex
-
-
-class MediaUpload(msgspec.Struct, kw_only=True):
-    """Where to send the bytes: PUT `upload_url` with exactly these headers before `expires_at`."""
-
-    id: uuid.UUID
-    upload_url: str
-    method: Literal["PUT"]
-    headers: dict[str, str]
-    expires_at: datetime
-
-
-class MediaRead(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    purpose: str
-    status: Literal["pending", "ready"]
-    content_type: str | None
-    bytes: int
-    sha256: str
-    url: str
-    created_at: datetime
-
-
-class MediaRow(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    owner_id: uuid.UUID
-    purpose: str
-    declared_type: str
-    content_type: str | None
-    bytes: int
-    sha256: str
-    storage_key: str
-    status: Literal["pending", "ready"]
-    created_at: datetime
-    expires_at: datetime
-
-
-# --- queries -----------------------------------------------------------------------------------------
-
-_COLUMNS = (
-    "id, owner_id, purpose, declared_type, content_type, bytes, sha256, storage_key, status, created_at, expires_at"
-)
-
-
-async def insert_media(
-    conn: asyncpg.Connection,
-    *,
-    media_id: uuid.UUID,
-    owner_id: uuid.UUID,
-    purpose: str,
-    declared_type: str,
-    size: int,
-    sha256: str,
-    storage_key: str,
-    expires_at: datetime | None,
-    ready: bool,
-) -> None:
-    await conn.execute(
-        """
-        insert into media (id, owner_id, purpose, declared_type, content_type, bytes, sha256, storage_key,
-                           status, expires_at, completed_at)
-        values ($1, $2, $3, $4, case when $9 then $4 end, $5, $6, $7,
-                case when $9 then 'ready' else 'pending' end, coalesce($8, now()), case when $9 then now() end)
-        """,
-        media_id,
-        owner_id,
-        purpose,
-        declared_type,
-        size,
-        sha256,
-        storage_key,
-        expires_at,
-        ready,
-    )
-
-
-async def media_row(conn: asyncpg.Connection, media_id: uuid.UUID) -> MediaRow | None:
-    row = await conn.fetchrow(f"select {_COLUMNS} from media where id = $1", media_id)  # noqa: S608 - constant columns
-    return None if row is None else msgspec.convert(dict(row), MediaRow)
-
-
-async def mark_ready(conn: asyncpg.Connection, media_id: uuid.UUID, content_type: str) -> MediaRow | None:
-    row = await conn.fetchrow(
-        f"""
-        update media set status = 'ready', content_type = $2, completed_at = now()
-        where id = $1 and status = 'pending'
-        returning {_COLUMNS}
-        """,  # noqa: S608 - constant columns
-        media_id,
-        content_type,
-    )
-    return None if row is None else msgspec.convert(dict(row), MediaRow)
-
-
-async def ready_media_ids(conn: asyncpg.Connection, media_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-    rows = await conn.fetch("select id from media where id = any($1::uuid[]) and status = 'ready'", media_ids)
-    return [row["id"] for row in rows]
-
-
-# --- services ----------------------------------------------------------------------------------------
+from service.storage import LocalStore, MediaStore, UploadTooLarge
 
 
 def staging_key(media_id: uuid.UUID) -> str:
@@ -169,7 +46,7 @@ async def media_urls(conn: asyncpg.Connection, base_url: str, media_ids: list[uu
     return {media_id: public_url(base_url, media_id) for media_id in await ready_media_ids(conn, media_ids)}
 
 
-def _read(row: MediaRow, base_url: str) -> MediaRead:
+def media_read(row: MediaRow, base_url: str) -> MediaRead:
     return MediaRead(
         id=row.id,
         purpose=row.purpose,
@@ -253,7 +130,7 @@ async def complete_media(
     """Verify the upload and mark it ready; on any failure the bytes are deleted and the row stays pending."""
     row = await owned_media(conn, user, media_id)
     if row.status == "ready":
-        return _read(row, base_url)
+        return media_read(row, base_url)
     source = staging_key(media_id)
     info = await store.stat(source)
     if info is None:
@@ -271,7 +148,7 @@ async def complete_media(
         raise
     ready = await mark_ready(conn, media_id, content_type) or await media_row(conn, media_id)
     assert ready is not None, "a completed media row cannot vanish"
-    return _read(ready, base_url)
+    return media_read(ready, base_url)
 
 
 async def receive_upload(
@@ -353,86 +230,16 @@ async def sweep_abandoned_uploads(conn: asyncpg.Connection, store: MediaStore, *
     return swept
 
 
-# --- routes ------------------------------------------------------------------------------------------
+async def owned_media_read(
+    conn: asyncpg.Connection, user: CurrentUser, media_id: uuid.UUID, base_url: str
+) -> MediaRead:
+    """The owner's view of a media item, pending or ready."""
+    return media_read(await owned_media(conn, user, media_id), base_url)
 
 
-class MediaController(Controller):
-    path = "/api/v1/media"
-    tags = ["media"]
-    dependencies = {"media_store": Provide(provide_media_store, sync_to_thread=False)}
-
-    @post("/", operation_id="createMedia", status_code=201)
-    async def create(
-        self, request: Request[CurrentUser, Token, Any], db: DB, media_store: MediaStoreDep, data: JSONBody[MediaCreate]
-    ) -> MediaUpload:
-        """Declare an upload (purpose, type, size, sha256); returns where to PUT the bytes."""
-        return await create_media(db, media_store, request.user, data)
-
-    @put(
-        "/{media_id:uuid}/upload",
-        operation_id="uploadMediaBytes",
-        exclude_from_auth=True,
-        status_code=204,
-        request_max_body_size=MAX_UPLOAD_BYTES,
-        opt={SKIP_COMPRESSION: True},
-    )
-    async def upload(
-        self,
-        request: Request[Any, Any, Any],
-        state: State,
-        media_store: MediaStoreDep,
-        media_id: FromPath[uuid.UUID],
-        expires: FromQuery[int],
-        sig: FromQuery[str],
-    ) -> None:
-        """Receive the bytes for a signed upload URL (local store only; S3 uploads go to S3)."""
-        if not isinstance(media_store, LocalStore):
-            raise NotFound("uploads go straight to object storage here", code="upload_not_local")
-        await receive_upload(state.pool, media_store, request, media_id, expires, sig)
-
-    @post("/{media_id:uuid}/complete", operation_id="completeMedia", status_code=200)
-    async def complete(
-        self,
-        request: Request[CurrentUser, Token, Any],
-        db: DB,
-        state: State,
-        media_store: MediaStoreDep,
-        media_id: FromPath[uuid.UUID],
-    ) -> MediaRead:
-        """Verify what was uploaded (size, real type, sha256) and make it available."""
-        settings: Settings = state.settings
-        return await complete_media(db, media_store, request.user, media_id, settings.base_url)
-
-    @get("/{media_id:uuid}/meta", operation_id="getMediaMeta")
-    async def meta(
-        self, request: Request[CurrentUser, Token, Any], db: DB, state: State, media_id: FromPath[uuid.UUID]
-    ) -> MediaRead:
-        """The owner's view of a media item, pending or ready."""
-        settings: Settings = state.settings
-        return _read(await owned_media(db, request.user, media_id), settings.base_url)
-
-    @route(
-        "/{media_id:uuid}",
-        http_method=[HttpMethod.GET, HttpMethod.HEAD],
-        operation_id=lambda _handler, method, _path: "getMedia" if method == "GET" else "headMedia",
-        exclude_from_auth=True,
-        opt={SKIP_COMPRESSION: True},
-    )
-    async def download(
-        self, request: Request[Any, Any, Any], db: DB, media_store: MediaStoreDep, media_id: FromPath[uuid.UUID]
-    ) -> Response[Any]:
-        """The bytes of a ready media item (Range, ETag); object storage answers via a short-lived redirect."""
-        row = await media_row(db, media_id)
-        if row is None or row.status != "ready" or row.content_type is None:
-            raise NotFound("no such media", code="media_not_found")
-        where = await media_store.download(row.storage_key, content_type=row.content_type)
-        if isinstance(where, LocalFile):
-            return await serve_file(
-                request, where.path, row.content_type, etag=row.sha256, cache_control=IMMUTABLE_CACHE_CONTROL
-            )
-        return Redirect(
-            where.url, status_code=307, headers={"Cache-Control": f"private, max-age={min(60, where.expires_in // 2)}"}
-        )
-
-
-route_handlers: list[ControllerRouterHandler] = [MediaController]
+async def ready_media(conn: asyncpg.Connection, media_id: uuid.UUID) -> tuple[MediaRow, str]:
+    """A media item anyone may download, with its content type; NotFound until it is ready."""
+    row = await media_row(conn, media_id)
+    if row is None or row.status != "ready" or row.content_type is None:
+        raise NotFound("no such media", code="media_not_found")
+    return row, row.content_type

@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
-from service.observability import unwatch_pool, watch_pool
+from service.core.observability import unwatch_pool, watch_pool
 from service.settings import Settings
 
 log = logging.getLogger("service.db")

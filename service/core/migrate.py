@@ -10,7 +10,7 @@ import msgspec
 
 log = logging.getLogger("service.migrate")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 _LOCK_KEY = 0x7472_6163_6574_6F75  # "tracetou": one advisory lock for every migrating process
 

@@ -1,0 +1,59 @@
+"""Wire Structs of accounts and tokens, and the caller as carried in a token."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Role = Literal["farmer", "cooperative", "inspector", "editor", "admin"]
+
+
+ROLES: tuple[Role, ...] = ("farmer", "cooperative", "inspector", "editor", "admin")
+
+
+Phone = Annotated[str, Meta(min_length=3, max_length=32, description="Vietnamese number, e.g. 0912 345 678")]
+
+
+Password = Annotated[str, Meta(min_length=8, max_length=128)]
+
+
+FullName = Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    """Who is calling, as carried in the token: enough to authorise without a database round trip."""
+
+    id: uuid.UUID
+    role: Role
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+
+class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    phone: Phone
+    password: Password
+    full_name: FullName
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    phone: Phone
+    password: Annotated[str, Meta(min_length=1, max_length=128)]
+
+
+class UserRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    phone: str
+    full_name: str
+    role: Role
+    organization_id: uuid.UUID | None
+    created_at: datetime
+
+
+class TokenResponse(msgspec.Struct, kw_only=True):
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    user: UserRead

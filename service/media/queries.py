@@ -1,0 +1,68 @@
+"""SQL of the media items: one typed function per query."""
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from service.media.schemas import MediaRow
+
+_COLUMNS = (
+    "id, owner_id, purpose, declared_type, content_type, bytes, sha256, storage_key, status, created_at, expires_at"
+)
+
+
+async def insert_media(
+    conn: asyncpg.Connection,
+    *,
+    media_id: uuid.UUID,
+    owner_id: uuid.UUID,
+    purpose: str,
+    declared_type: str,
+    size: int,
+    sha256: str,
+    storage_key: str,
+    expires_at: datetime | None,
+    ready: bool,
+) -> None:
+    await conn.execute(
+        """
+        insert into media (id, owner_id, purpose, declared_type, content_type, bytes, sha256, storage_key,
+                           status, expires_at, completed_at)
+        values ($1, $2, $3, $4, case when $9 then $4 end, $5, $6, $7,
+                case when $9 then 'ready' else 'pending' end, coalesce($8, now()), case when $9 then now() end)
+        """,
+        media_id,
+        owner_id,
+        purpose,
+        declared_type,
+        size,
+        sha256,
+        storage_key,
+        expires_at,
+        ready,
+    )
+
+
+async def media_row(conn: asyncpg.Connection, media_id: uuid.UUID) -> MediaRow | None:
+    row = await conn.fetchrow(f"select {_COLUMNS} from media where id = $1", media_id)  # noqa: S608 - constant columns
+    return None if row is None else msgspec.convert(dict(row), MediaRow)
+
+
+async def mark_ready(conn: asyncpg.Connection, media_id: uuid.UUID, content_type: str) -> MediaRow | None:
+    row = await conn.fetchrow(
+        f"""
+        update media set status = 'ready', content_type = $2, completed_at = now()
+        where id = $1 and status = 'pending'
+        returning {_COLUMNS}
+        """,  # noqa: S608 - constant columns
+        media_id,
+        content_type,
+    )
+    return None if row is None else msgspec.convert(dict(row), MediaRow)
+
+
+async def ready_media_ids(conn: asyncpg.Connection, media_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    rows = await conn.fetch("select id from media where id = any($1::uuid[]) and status = 'ready'", media_ids)
+    return [row["id"] for row in rows]
