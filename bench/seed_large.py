@@ -21,10 +21,11 @@ from service.core.migrate import migrate
 from service.seed import seed_demo
 from service.settings import Settings
 from service.storage import build_media_store
-from service.traceability import services
-from service.traceability.batches import create_batch
-from service.traceability.gs1 import gtin_check_digit, random_code
-from service.traceability.schemas import BatchCreate, OrganizationCreate, PlotCreate, ProductCreate
+from service.traceability.batches.schemas import BatchCreate
+from service.traceability.batches.service import create_batch
+from service.traceability.identifiers.gs1 import gtin_check_digit, random_code
+from service.traceability.registry import service as services
+from service.traceability.registry.schemas import OrganizationCreate, PlotCreate, ProductCreate
 
 BENCH_PHONE = "0399000001"
 BENCH_PASSWORD = "bench-farmer-pass"

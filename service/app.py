@@ -12,25 +12,23 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service import crosslinks
-from service.auth.guards import build_jwt_auth
+from service import crosslinks, traceability
+from service.auth.guards import build_jwt_auth, provide_current_user
 from service.auth.routes import AuthController
 from service.core.catalog import OpenDataCatalogController
 from service.core.changes import change_feed_lifespan
 from service.core.db import database_lifespan, provide_connection
-from service.core.errors import EXCEPTION_HANDLERS, document_problems
+from service.core.dependencies import provide_base_url
+from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
 from service.core.observability import RequestIdMiddleware
+from service.core.openapi import document_problems, summarise_operations
 from service.media import routes as media_routes
 from service.settings import Settings
 from service.storage import storage_lifespan
 from service.tourism import routes as tourism_routes
 from service.tourism.caches import tourism_lifespan
-from service.traceability import resolver_routes
-from service.traceability import routes as traceability_routes
-from service.traceability.hotcache import trace_cache_lifespan
-from service.traceability.resolver_routes import scan_side_lifespan
 
 
 class MetricsController(PrometheusController):
@@ -54,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.jwt_auth = jwt_auth
-        app.state.open_datasets = [*traceability_routes.open_datasets, *tourism_routes.open_datasets]
+        app.state.open_datasets = [*traceability.open_datasets, *tourism_routes.open_datasets]
         yield
 
     app = Litestar(
@@ -64,18 +62,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuthController,
             OpenDataCatalogController,
             *media_routes.route_handlers,
-            *traceability_routes.route_handlers,
-            *resolver_routes.route_handlers,
+            *traceability.route_handlers,
             *tourism_routes.route_handlers,
         ],
-        dependencies={"db": Provide(provide_connection), **crosslinks.DEPENDENCIES},
+        dependencies={
+            "db": Provide(provide_connection),
+            "current_user": Provide(provide_current_user, sync_to_thread=False),
+            "base_url": Provide(provide_base_url, sync_to_thread=False),
+            **crosslinks.DEPENDENCIES,
+        },
         lifespan=[
             state_lifespan,
             database_lifespan,
             change_feed_lifespan,
             storage_lifespan,
-            scan_side_lifespan,
-            trace_cache_lifespan,
+            traceability.lifespan,
             tourism_lifespan,
         ],
         on_app_init=[jwt_auth.on_app_init],
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="1.0.0",
             description="OCOP traceability with QR codes, and heritage sites with audio guides.",
             path="/schema",
+            use_handler_docstrings=True,
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
@@ -97,4 +99,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     document_problems(app.openapi_schema)
+    summarise_operations(app.openapi_schema)
     return app

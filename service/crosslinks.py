@@ -9,13 +9,12 @@ from litestar.di import Provide
 from service.core.db import DB, borrow
 from service.tourism import crosslinks as tourism_needs
 from service.tourism import public as tourism_public
-from service.traceability import page as traceability_page
-from service.traceability import places
+from service.traceability import ports as traceability_needs
 from service.traceability import public as traceability_public
 
 
 class SitesNearFarms:
-    """traceability.page.NearbySites, answered by tourism's published sites.
+    """traceability.ports.NearbySites, answered by tourism's published sites.
 
     The shopper page asks only on a cache miss, after releasing its own connection: so this one borrows
     lazily instead of holding the request's connection on the hot path.
@@ -25,11 +24,11 @@ class SitesNearFarms:
         self.pool = pool
         self.base_url = base_url
 
-    async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[traceability_page.PlaceRef]:
+    async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[traceability_needs.PlaceRef]:
         async with borrow(self.pool) as conn:
             places_near = await tourism_public.sites_near(conn, lat, lon, lang, limit, base_url=self.base_url)
         return [
-            traceability_page.PlaceRef(
+            traceability_needs.PlaceRef(
                 name=place.name, url=place.url, distance_km=round(place.distance_m / 1000, 1), kind=place.kind
             )
             for place in places_near
@@ -69,7 +68,7 @@ class ProductSearchAdapter:
         self.base_url = base_url
 
     async def search(self, q: str, lang: str, limit: int) -> list[tourism_needs.ProductHit]:
-        folded = places.fold(q)
+        folded = traceability_public.fold_for_search(q)
         hits = await traceability_public.search_products(self.conn, folded, lang, limit)
         out: list[tourism_needs.ProductHit] = []
         for rank, hit in enumerate(hits):
@@ -79,7 +78,7 @@ class ProductSearchAdapter:
                 else f"{self.base_url}/api/v1/producers/{hit.producer_id}"
             )
             # every word matched (that is how traceability searches); the whole phrase in the name ranks higher
-            score = 1.5 if folded in places.fold(hit.name) else 1.0
+            score = 1.5 if folded in traceability_public.fold_for_search(hit.name) else 1.0
             out.append(
                 tourism_needs.ProductHit(
                     name=hit.name,

@@ -2,7 +2,7 @@
 
 import socket
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +19,7 @@ from service.core.db import EmbeddedPostgres
 from service.core.migrate import migrate
 from service.settings import Settings
 from service.storage.s3 import build_s3_client
+from tests.support.app import UserFactory
 
 TEST_JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 
@@ -156,9 +157,6 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as test_client:
         yield test_client
-
-
-UserFactory = Callable[..., Awaitable[dict[str, str]]]
 
 
 @pytest.fixture

@@ -5,10 +5,9 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody
-from litestar.security.jwt import Token
 
-from service.auth.guards import client_address
-from service.auth.schemas import CurrentUser, LoginRequest, RegisterRequest, TokenResponse, UserRead
+from service.auth.guards import CurrentUserDep, client_address
+from service.auth.schemas import LoginRequest, RegisterRequest, TokenResponse, UserRead
 from service.auth.service import authenticate, issue_token, register_farmer, signed_in_user
 from service.core.db import DB
 from service.settings import Settings
@@ -39,6 +38,6 @@ class AuthController(Controller):
         return issue_token(state.jwt_auth, user, settings.jwt_ttl_seconds)
 
     @get("/me", operation_id="me")
-    async def me(self, request: Request[CurrentUser, Token, Any], db: DB) -> UserRead:
+    async def me(self, current_user: CurrentUserDep, db: DB) -> UserRead:
         """The signed-in user."""
-        return await signed_in_user(db, request.user)
+        return await signed_in_user(db, current_user)

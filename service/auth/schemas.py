@@ -28,9 +28,6 @@ class CurrentUser(msgspec.Struct, frozen=True):
     id: uuid.UUID
     role: Role
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
 
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     phone: Phone

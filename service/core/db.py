@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import uuid
 import warnings
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
@@ -119,3 +120,28 @@ async def borrow(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A pooled connection for code outside a request's `db` dependency (caches, cross-domain adapters)."""
     async with pool.acquire() as conn:
         yield conn  # type: ignore[misc]  # the pool's proxy behaves as a Connection
+
+
+async def insert_row(conn: asyncpg.Connection, table: str, row: msgspec.Struct, returning: str) -> asyncpg.Record:
+    """INSERT one row of a typed Struct: column names from its fields (code, never input), values as parameters."""
+    columns = row.__struct_fields__
+    placeholders = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    record = await conn.fetchrow(
+        f"insert into {table} ({', '.join(columns)}) values ({placeholders}) returning {returning}",  # noqa: S608
+        *msgspec.structs.astuple(row),
+    )
+    assert record is not None, "INSERT ... RETURNING gave no row"
+    return record
+
+
+async def update_row(
+    conn: asyncpg.Connection, table: str, row_id: uuid.UUID, changes: msgspec.Struct, returning: str
+) -> asyncpg.Record | None:
+    """UPDATE the set fields of `changes` (and updated_at); None when no row has this id."""
+    columns = [(name, value) for name, value in msgspec.structs.asdict(changes).items() if value is not msgspec.UNSET]
+    assignments = "".join(f"{name} = ${i + 2}, " for i, (name, _) in enumerate(columns))
+    return await conn.fetchrow(
+        f"update {table} set {assignments}updated_at = now() where id = $1 returning {returning}",  # noqa: S608
+        row_id,
+        *[value for _, value in columns],
+    )

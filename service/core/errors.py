@@ -7,7 +7,6 @@ import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.openapi.spec import OpenAPI, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
 
 from service.core.observability import current_request_id
 
@@ -189,17 +188,42 @@ def handle_database_down(request: Request[Any, Any, Any], exc: Exception) -> Res
     )
 
 
-def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def _database_unreachable(exc: Exception) -> bool:
+    """asyncpg's connection errors, or an OS-level error (refused, reset, socket gone) raised inside asyncpg.
+
+    Any other OSError (a full disk, a missing file) is a bug or an outage of something else: a 500, logged.
+    """
     if isinstance(
         exc,
         (
-            OSError,
             asyncpg.exceptions.PostgresConnectionError,
             asyncpg.exceptions.CannotConnectNowError,
             asyncpg.exceptions.InterfaceError,
         ),
     ):
+        return True
+    if not isinstance(exc, OSError):
+        return False
+    frame = exc.__traceback__
+    while frame is not None:
+        if "asyncpg" in frame.tb_frame.f_code.co_filename:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    if _database_unreachable(exc):
         return handle_database_down(request, exc)
+    if isinstance(exc, asyncpg.exceptions.CharacterNotInRepertoireError):
+        # a NUL character (\u0000) anywhere in a text: PostgreSQL text cannot hold it, whatever the route
+        return problem_response(
+            request,
+            status=400,
+            code="invalid_character",
+            title="Bad request",
+            detail="the request contains a character that cannot be stored (NUL, \\u0000); remove it",
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
         request,
@@ -232,42 +256,3 @@ __all__ = [
     "Unavailable",
     "problem_response",
 ]
-
-
-def document_problems(openapi: OpenAPI) -> None:
-    """State in the OpenAPI document what every operation really sends on errors: problem+json."""
-    schema = Schema(
-        type=OpenAPIType.OBJECT,
-        required=["type", "title", "status", "detail", "code"],
-        properties={
-            "type": Schema(type=OpenAPIType.STRING),
-            "title": Schema(type=OpenAPIType.STRING),
-            "status": Schema(type=OpenAPIType.INTEGER),
-            "detail": Schema(type=OpenAPIType.STRING),
-            "code": Schema(type=OpenAPIType.STRING, description="stable machine-readable error code"),
-            "instance": Schema(type=OpenAPIType.STRING),
-            "request_id": Schema(type=OpenAPIType.STRING),
-            "errors": Schema(
-                type=OpenAPIType.ARRAY,
-                items=Schema(
-                    type=OpenAPIType.OBJECT,
-                    required=["field", "message"],
-                    properties={"field": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
-                ),
-            ),
-        },
-    )
-    if openapi.components.schemas is None:
-        openapi.components.schemas = {}
-    openapi.components.schemas["Problem"] = schema
-    content = {PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))}
-    for path_item in (openapi.paths or {}).values():
-        for method in ("get", "put", "post", "delete", "patch", "head", "options"):
-            operation = getattr(path_item, method, None)
-            if operation is None:
-                continue
-            responses = operation.responses if operation.responses is not None else {}
-            responses["400"] = OpenAPIResponse(description="Bad request (problem details)", content=content)
-            responses.setdefault("4XX", OpenAPIResponse(description="Client error (problem details)", content=content))
-            responses.setdefault("5XX", OpenAPIResponse(description="Server error (problem details)", content=content))
-            operation.responses = responses

@@ -9,10 +9,9 @@ from litestar.di import Provide
 from litestar.enums import HttpMethod
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Redirect
-from litestar.security.jwt import Token
 from litestar.types import ControllerRouterHandler
 
-from service.auth.schemas import CurrentUser
+from service.auth.guards import CurrentUserDep
 from service.core.db import DB
 from service.core.errors import NotFound
 from service.core.http_files import IMMUTABLE_CACHE_CONTROL, SKIP_COMPRESSION, serve_file
@@ -30,10 +29,10 @@ class MediaController(Controller):
 
     @post("/", operation_id="createMedia", status_code=201)
     async def create(
-        self, request: Request[CurrentUser, Token, Any], db: DB, media_store: MediaStoreDep, data: JSONBody[MediaCreate]
+        self, current_user: CurrentUserDep, db: DB, media_store: MediaStoreDep, data: JSONBody[MediaCreate]
     ) -> MediaUpload:
         """Declare an upload (purpose, type, size, sha256); returns where to PUT the bytes."""
-        return await create_media(db, media_store, request.user, data)
+        return await create_media(db, media_store, current_user, data)
 
     @put(
         "/{media_id:uuid}/upload",
@@ -60,7 +59,7 @@ class MediaController(Controller):
     @post("/{media_id:uuid}/complete", operation_id="completeMedia", status_code=200)
     async def complete(
         self,
-        request: Request[CurrentUser, Token, Any],
+        current_user: CurrentUserDep,
         db: DB,
         state: State,
         media_store: MediaStoreDep,
@@ -68,15 +67,15 @@ class MediaController(Controller):
     ) -> MediaRead:
         """Verify what was uploaded (size, real type, sha256) and make it available."""
         settings: Settings = state.settings
-        return await complete_media(db, media_store, request.user, media_id, settings.base_url)
+        return await complete_media(db, media_store, current_user, media_id, settings.base_url)
 
     @get("/{media_id:uuid}/meta", operation_id="getMediaMeta")
     async def meta(
-        self, request: Request[CurrentUser, Token, Any], db: DB, state: State, media_id: FromPath[uuid.UUID]
+        self, current_user: CurrentUserDep, db: DB, state: State, media_id: FromPath[uuid.UUID]
     ) -> MediaRead:
         """The owner's view of a media item, pending or ready."""
         settings: Settings = state.settings
-        return await owned_media_read(db, request.user, media_id, settings.base_url)
+        return await owned_media_read(db, current_user, media_id, settings.base_url)
 
     @route(
         "/{media_id:uuid}",

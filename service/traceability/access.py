@@ -13,6 +13,18 @@ from service.core.errors import NotFound
 
 READ_ALL_ROLES = ("inspector", "admin")
 
+# The rule in SQL, for the queries that fold it into their own statement (one round trip, not two):
+# the organizations user $1 manages are their own and, for a cooperative, its member farms.
+VISIBLE_ORGS = (
+    "select o.id from organizations o join users u on u.id = $1 "
+    "where o.id = u.organization_id or o.parent_id = u.organization_id"
+)
+
+
+def manages_sql(org_id: str, parent_id: str, users: str = "u") -> str:
+    """SQL that is true when the joined user row `users` manages the organization with these id/parent columns."""
+    return f"coalesce({org_id} = {users}.organization_id or {parent_id} = {users}.organization_id, false)"
+
 
 async def caller_organization(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID | None:
     value: uuid.UUID | None = await conn.fetchval("select organization_id from users where id = $1", user_id)
@@ -22,13 +34,12 @@ async def caller_organization(conn: asyncpg.Connection, user_id: uuid.UUID) -> u
 async def organization_access(conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID) -> tuple[bool, bool]:
     """(exists and readable, manageable) for this caller, in one round trip."""
     row = await conn.fetchrow(
-        """
-        select o.id,
-               (o.id = u.organization_id or o.parent_id = u.organization_id) as mine
+        f"""
+        select o.id, {manages_sql("o.id", "o.parent_id")} as mine
         from organizations o
         left join users u on u.id = $1
         where o.id = $2
-        """,
+        """,  # noqa: S608 - constant SQL fragments, values as parameters
         user.id,
         org_id,
     )

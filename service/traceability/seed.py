@@ -11,21 +11,26 @@ from decimal import Decimal
 import asyncpg
 
 from service.auth.schemas import CurrentUser
+from service.core import clock
 from service.settings import Settings
-from service.traceability import batches, events, places, services
-from service.traceability.chain import VN_TZ
-from service.traceability.gs1 import gtin_check_digit
-from service.traceability.schemas import (
+from service.traceability.batches import events
+from service.traceability.batches import service as batches
+from service.traceability.batches.schemas import (
     BatchCreate,
-    CertificationCreate,
     EventCreate,
     InspectionCreate,
-    OrganizationCreate,
-    PlotCreate,
-    ProductCreate,
     QuantityRef,
     RecallCreate,
     TransformationCreate,
+)
+from service.traceability.identifiers.gs1 import gtin_check_digit
+from service.traceability.registry import communes as places
+from service.traceability.registry import service as services
+from service.traceability.registry.schemas import (
+    CertificationCreate,
+    OrganizationCreate,
+    PlotCreate,
+    ProductCreate,
     VerificationUpdate,
 )
 
@@ -41,7 +46,7 @@ def demo_gtin(item: int) -> str:
 
 def at(day: str, hour: int = 8, minute: int = 0) -> datetime:
     y, m, d = (int(x) for x in day.split("-"))
-    return datetime(y, m, d, hour, minute, tzinfo=VN_TZ)
+    return datetime(y, m, d, hour, minute, tzinfo=clock.VN_TZ)
 
 
 def commune_code(name: str) -> str:
@@ -215,7 +220,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
         )
 
         async def lot(body: BatchCreate) -> uuid.UUID:
-            return (await batches.create_batch(conn, admin, body, base, key=None))[1].id
+            return (await batches.create_batch(conn, admin, body, base, key=None)).batch.id
 
         async def step(
             batch_id: uuid.UUID,

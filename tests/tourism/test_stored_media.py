@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from service.core.db import init_connection
 from service.settings import Settings
 from service.tourism.seed import seed_tourism
-from tests.conftest import UserFactory
+from tests.support.app import UserFactory
 from tests.tourism.conftest import OPUS_SAMPLE, SITE, Client, assert_problem
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "3d"

@@ -10,7 +10,7 @@ from service.core.db import init_connection
 from service.settings import Settings
 from service.traceability.seed import DEMO, seed_traceability
 from tests.standards import STANDARDS
-from tests.traceability import factories as f
+from tests.support import factories as f
 
 EPCIS_SCHEMA = json.loads((STANDARDS / "epcis" / "EPCIS-JSON-Schema.json").read_text(encoding="utf-8"))
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import asyncpg
 
-from tests.traceability import factories as f
+from tests.support import factories as f
 
 
 async def test_harvest_to_shop(client: f.Client, db: asyncpg.Connection, make_user: Any) -> None:

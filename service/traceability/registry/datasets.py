@@ -1,0 +1,161 @@
+"""Open data: products and producers as CSV (CC-BY-4.0), organizations only, no personal data.
+
+The files are UTF-8 *with* a byte-order mark: Excel on Windows, which most provincial and cooperative
+offices use, opens BOM-less UTF-8 CSV as Windows-1258/ANSI and garbles Vietnamese ("Chè" -> "ChÃ¨");
+with the BOM it reads UTF-8. Python (`utf-8-sig`), pandas, LibreOffice and R all skip the BOM.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from service.core.catalog import Column, Dataset, LastUpdated
+
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
+BOM = "\ufeff"
+
+PRODUCTS_DATASET = Dataset(
+    id="traceability-products",
+    title={"vi": "Sản phẩm nông sản, OCOP có truy xuất nguồn gốc", "en": "Traceable farm and OCOP products"},
+    description={
+        "vi": "Sản phẩm của các hộ, hợp tác xã và doanh nghiệp tại Thái Nguyên: tên, loại, GTIN, số sao OCOP.",
+        "en": "Products of Thái Nguyên households, cooperatives and enterprises: names, category, GTIN, OCOP stars.",
+    },
+    path="/open-data/products.csv",
+    media_type="text/csv",
+    columns=[
+        Column("product_id", "stable identifier (UUID)"),
+        Column("name_vi", "name in Vietnamese"),
+        Column("name_en", "name in English, when given"),
+        Column("category", "tea, longan, pomelo, custard_apple, cinnamon or other"),
+        Column("gtin14", "GS1 GTIN-14, when the product has one"),
+        Column("ocop_stars", "OCOP rating 1-5, when rated", "integer"),
+        Column("geographic_indication", "geographic indication, e.g. Tân Cương"),
+        Column("producer_id", "the producer (see producers.csv)"),
+        Column("producer_name", "the producer's name"),
+        Column("commune_code", "official 2025 commune/ward code"),
+        Column("commune_name", "commune or ward"),
+        Column("updated_at", "last change (ISO 8601)", "datetime"),
+    ],
+)
+PRODUCERS_DATASET = Dataset(
+    id="traceability-producers",
+    title={"vi": "Cơ sở sản xuất (hộ, hợp tác xã, doanh nghiệp)", "en": "Producers (households, cooperatives, firms)"},
+    description={
+        "vi": "Tổ chức sản xuất tại Thái Nguyên: loại, xã/phường, vị trí, trạng thái xác minh, tiêu chuẩn, chứng nhận. "
+        "Không có số điện thoại hay dữ liệu cá nhân.",
+        "en": "Producing organizations in Thái Nguyên: kind, commune, location, verification, standards, "
+        "certifications. No phone numbers or personal data.",
+    },
+    path="/open-data/producers.csv",
+    media_type="text/csv",
+    columns=[
+        Column("producer_id", "stable identifier (UUID)"),
+        Column("kind", "household, cooperative or enterprise"),
+        Column("name", "name"),
+        Column("cooperative_id", "the cooperative a household farm belongs to"),
+        Column("province", "province"),
+        Column("commune_code", "official 2025 commune/ward code"),
+        Column("commune_name", "commune or ward"),
+        Column("former_district", "district before the 2025 reform, for orientation"),
+        Column("lat", "latitude WGS84 (households rounded to about 100 m)", "number"),
+        Column("lon", "longitude WGS84 (households rounded to about 100 m)", "number"),
+        Column("verified", "true when verified by an inspector", "boolean"),
+        Column("standards", "standards applied (TCVN/QCVN/TCCS), separated by ;"),
+        Column("certifications", "valid certificates (kind:number), separated by ;"),
+        Column("product_count", "number of products", "integer"),
+        Column("updated_at", "last change (ISO 8601)", "datetime"),
+    ],
+)
+
+
+def render_csv(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    out.write(BOM)
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([c.name for c in columns])
+    for row in rows:
+        writer.writerow(["" if v is None else _cell(v) for v in row])
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    # a leading = + - @ makes spreadsheets run a formula (CSV injection): quote it as text
+    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def product_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        select p.id, p.names ->> 'vi', p.names ->> 'en', p.category, p.gtin14, p.ocop_stars,
+               p.geographic_indication, o.id, o.name, o.commune_code, o.commune_name, p.updated_at
+        from products p join organizations o on o.id = p.organization_id
+        order by o.name, p.names ->> 'vi', p.id
+        """
+    )
+
+
+async def producer_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        """
+        select o.id, o.kind, o.name, o.parent_id, o.province_name, o.commune_code, o.commune_name,
+               o.former_district,
+               case when o.kind = 'household' then round(o.lat::numeric, 3) else o.lat::numeric end,
+               case when o.kind = 'household' then round(o.lon::numeric, 3) else o.lon::numeric end,
+               o.verification_status = 'verified',
+               array_to_string(o.standards, ';'),
+               (select string_agg(c.kind || ':' || c.number, ';' order by c.kind, c.number)
+                from certifications c
+                where c.organization_id = o.id and c.valid_from <= current_date
+                  and (c.valid_to is null or c.valid_to >= current_date)),
+               (select count(*) from products p where p.organization_id = o.id),
+               o.updated_at
+        from organizations o
+        order by o.name, o.id
+        """
+    )
+
+
+async def products_last_updated(conn: asyncpg.Connection) -> datetime | None:
+    value: datetime | None = await conn.fetchval("select max(updated_at) from products")
+    return value
+
+
+async def producers_last_updated(conn: asyncpg.Connection) -> datetime | None:
+    value: datetime | None = await conn.fetchval(
+        "select greatest((select max(updated_at) from organizations), (select max(created_at) from certifications))"
+    )
+    return value
+
+
+async def products_csv(conn: asyncpg.Connection) -> bytes:
+    """Every product as the published CSV."""
+    return render_csv(PRODUCTS_DATASET.columns, [tuple(r.values()) for r in await product_rows(conn)])
+
+
+async def producers_csv(conn: asyncpg.Connection) -> bytes:
+    """Every producing organization (no personal data) as the published CSV."""
+    return render_csv(PRODUCERS_DATASET.columns, [tuple(r.values()) for r in await producer_rows(conn)])
+
+
+OPEN_DATASETS: list[tuple[Dataset, LastUpdated]] = [
+    (PRODUCTS_DATASET, products_last_updated),
+    (PRODUCERS_DATASET, producers_last_updated),
+]

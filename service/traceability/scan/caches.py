@@ -1,0 +1,76 @@
+"""Per-worker caches of what shoppers read: resolutions, page data, unit status and QR contents.
+
+Entries stay until a change notification names their batch (batches, events, flagged units) or anything
+wider changes (products, organizations, certifications: everything is dropped, these are rare). While the
+notification feed is down nothing is served from here. Unknown identifiers are never cached, so a batch
+registered a moment ago resolves at once.
+"""
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar
+
+from service.core.cache import InvalidatedCache
+from service.core.changes import ChangeFeed
+from service.traceability.scan.page_data import PageData, UnitInfo
+from service.traceability.scan.resolve import Target
+
+_BATCH_SCOPED = ("batches", "events", "units")
+_WIDE = ("products", "organizations", "certifications", "*")
+_MAX_TRACKED = 200_000
+
+
+class PageEntry(msgspec.Struct, kw_only=True):
+    batch_id: uuid.UUID
+    data: PageData
+    html: dict[str, str]  # rendered page per language, filled on first view
+    version: str  # for ETags: changes whenever the entry is rebuilt
+
+
+class TraceCaches:
+    def __init__(self, feed: ChangeFeed | None) -> None:
+        self.targets: InvalidatedCache[str, Target] = InvalidatedCache(feed, maxsize=50_000, ttl_seconds=300)
+        self.pages: InvalidatedCache[str, PageEntry] = InvalidatedCache(feed, maxsize=4_096, ttl_seconds=300)
+        # scan counts move with every flush (about a second): the unit status is kept one second at most
+        self.units: InvalidatedCache[tuple[str, str], UnitInfo] = InvalidatedCache(
+            feed, maxsize=50_000, ttl_seconds=1.0
+        )
+        self.qr_uris: InvalidatedCache[uuid.UUID, str] = InvalidatedCache(feed, maxsize=50_000, ttl_seconds=3600)
+        self._by_batch: dict[uuid.UUID, set[tuple[str, Any]]] = {}
+        if feed is not None:
+            feed.subscribe(self.on_change)
+
+    def track(self, batch_id: uuid.UUID, cache: str, key: Any) -> None:
+        """Remember which entries belong to a batch, so its notification evicts exactly those."""
+        if len(self._by_batch) > _MAX_TRACKED:
+            self.clear()
+        self._by_batch.setdefault(batch_id, set()).add((cache, key))
+
+    def evict_batch(self, batch_id: uuid.UUID) -> None:
+        for cache, key in self._by_batch.pop(batch_id, set()):
+            getattr(self, cache).evict(key)
+        self.qr_uris.evict(batch_id)
+
+    def clear(self) -> None:
+        self._by_batch.clear()
+        for cache in (self.targets, self.pages, self.units, self.qr_uris):
+            cache.clear()
+
+    def on_change(self, table: str, key: str) -> None:
+        if table in _BATCH_SCOPED:
+            try:
+                self.evict_batch(uuid.UUID(key))
+            except ValueError:
+                self.clear()
+        elif table in _WIDE:
+            self.clear()
+
+
+@asynccontextmanager
+async def trace_cache_lifespan(app: Litestar) -> AsyncIterator[None]:
+    app.state.trace_caches = TraceCaches(getattr(app.state, "change_feed", None))
+    yield

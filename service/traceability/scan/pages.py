@@ -1,0 +1,91 @@
+"""The shopper pages' data, as the routes need it: from this worker's caches, the database only on a miss.
+
+A miss reads the database on a borrowed connection, releases it, and only then asks tourism for
+heritage sites near the farm (with a short timeout: the page never waits on, or fails with, the
+other domain).
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+
+import asyncpg
+
+from service.core.db import borrow
+from service.core.errors import NotFound
+from service.media.service import public_url
+from service.traceability.ports import NearbySites, PlaceRef
+from service.traceability.scan.caches import PageEntry, TraceCaches
+from service.traceability.scan.page_data import PageData, UnitInfo, batch_page_data, page_version, product_page_data
+
+log = logging.getLogger("service.traceability.scan.pages")
+
+
+async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: str) -> list[PlaceRef]:
+    """Heritage sites near the producer; the tourism side failing never breaks the page."""
+    p = data.producer
+    if nearby_sites is None or p.lat is None or p.lon is None:
+        return []
+    try:
+        return await asyncio.wait_for(nearby_sites.near(p.lat, p.lon, lang, 3), timeout=0.5)
+    except Exception:  # a cross-domain failure is logged, the page still renders
+        log.warning("nearby sites unavailable", exc_info=True)
+        return []
+
+
+def _photo_urls(data: PageData, base_url: str) -> None:
+    data.photos = [public_url(base_url, uuid.UUID(photo)) for photo in data.photos]
+
+
+async def batch_page(
+    pool: asyncpg.Pool,
+    caches: TraceCaches,
+    code: str,
+    serial: str | None,
+    *,
+    nearby_sites: NearbySites | None,
+    lang: str,
+    base_url: str,
+) -> tuple[PageEntry, UnitInfo | None]:
+    """A batch's page data (and the unit's status when a serial is given); NotFound for unknown codes."""
+
+    async def load_page() -> PageEntry | None:
+        async with borrow(pool) as conn:
+            version = await page_version(conn, code, None)
+            data = None if version is None else await batch_page_data(conn, version.batch_id)
+        if version is None or data is None:
+            return None
+        _photo_urls(data, base_url)
+        data.nearby = await nearby_places(nearby_sites, data, lang)  # connection released
+        return PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
+
+    async def load_unit() -> UnitInfo | None:
+        async with borrow(pool) as conn:
+            version = await page_version(conn, code, serial)
+        return None if version is None else version.unit
+
+    entry = await caches.pages.get_or_load(code, load_page)
+    if entry is None:
+        raise NotFound("nothing is registered under this code", code="identifier_not_found")
+    caches.track(entry.batch_id, "pages", code)
+    unit = None
+    if serial is not None:
+        unit = await caches.units.get_or_load((code, serial), load_unit)
+        if unit is None:
+            raise NotFound("nothing is registered under this code", code="identifier_not_found")
+        caches.track(entry.batch_id, "units", (code, serial))
+    return entry, unit
+
+
+async def product_page(
+    pool: asyncpg.Pool, gtin14: str, *, nearby_sites: NearbySites | None, lang: str, base_url: str
+) -> tuple[PageData, str]:
+    """The product-level page a bare GTIN resolves to, and its version; NotFound for unknown GTINs."""
+    async with borrow(pool) as conn:  # released before tourism is asked for nearby sites
+        data = await product_page_data(conn, gtin14)
+    if data is None:
+        raise NotFound("no product has this GTIN", code="identifier_not_found")
+    _photo_urls(data, base_url)
+    data.nearby = await nearby_places(nearby_sites, data, lang)
+    return data, f"product|{time.monotonic()}"

@@ -1,0 +1,275 @@
+"""The GS1-conformant resolver's logic: identifier -> target (one query), links per level, linkset, redirects.
+
+Link types are GS1 Web Vocabulary terms (https://gs1.org/voc/). Each level of the identifier tree
+(GTIN -> lot -> serial) has its own links; a request gets the links of its level and every level
+above it (walk-up), and exactly one default link: the most specific shopper page.
+"""
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+import msgspec
+
+from service.core.db import borrow
+from service.traceability.identifiers.digital_link import DigitalLink, ShortLink
+
+if TYPE_CHECKING:  # caches hold Targets: a runtime import would be a cycle
+    from service.traceability.scan.caches import TraceCaches
+
+GS1_VOC = "https://gs1.org/voc/"
+LINKSET_TYPE = "application/linkset+json"
+LINKSET_CONTEXT = "https://ref.gs1.org/standards/resolver/linkset-context"
+JSONLD_CONTEXT_REL = "http://www.w3.org/ns/json-ld#context"
+EPCIS_TYPE = "application/ld+json"
+LANGS = ["vi", "en"]
+# linkType values a client may ask for, besides linkset/all.
+SUPPORTED_LINK_TYPES = ("defaultLink", "pip", "traceability", "epcis", "certificationInfo", "verificationService")
+
+
+class Target(msgspec.Struct, frozen=True, kw_only=True):
+    """What an identifier resolved to; batch fields are None for a GTIN-only request."""
+
+    product_id: uuid.UUID
+    product_name: str
+    gtin14: str | None
+    batch_id: uuid.UUID | None = None
+    code: str | None = None
+    lot: str | None = None
+    status: str | None = None
+    has_certifications: bool = False
+    unit_id: uuid.UUID | None = None
+    serial: str | None = None
+
+
+class Link(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    href: str
+    title: str
+    type: str
+    hreflang: list[str] = msgspec.field(default_factory=lambda: list(LANGS))
+
+
+_BATCH_COLUMNS = """
+    p.id as product_id, p.names ->> 'vi' as product_name, p.gtin14, b.id as batch_id, b.code, b.lot, b.status,
+    exists (
+        select 1 from certifications c
+        where c.organization_id = b.organization_id and (c.product_id is null or c.product_id = p.id)
+          and (c.valid_to is null or c.valid_to >= current_date)
+    ) as has_certifications
+"""
+
+
+async def resolve_digital_link(conn: asyncpg.Connection, link: DigitalLink) -> Target | None:
+    """One round trip whatever the level."""
+    if link.lot is None and link.serial is None:
+        row = await conn.fetchrow(
+            "select id as product_id, names ->> 'vi' as product_name, gtin14 from products where gtin14 = $1",
+            link.gtin,
+        )
+    elif link.serial is None:
+        row = await conn.fetchrow(
+            f"""
+            select {_BATCH_COLUMNS}
+            from batches b join products p on p.id = b.product_id
+            where p.gtin14 = $1 and b.lot = $2
+            """,  # noqa: S608 - constant column list
+            link.gtin,
+            link.lot,
+        )
+    else:
+        row = await conn.fetchrow(
+            f"""
+            select {_BATCH_COLUMNS}, u.id as unit_id, u.serial
+            from units u join batches b on b.id = u.batch_id join products p on p.id = b.product_id
+            where u.serial = $1 and p.gtin14 = $2 and ($3::text is null or b.lot = $3)
+            """,  # noqa: S608 - constant column list
+            link.serial,
+            link.gtin,
+            link.lot,
+        )
+    return None if row is None else msgspec.convert(dict(row), Target)
+
+
+async def resolve_short_link(conn: asyncpg.Connection, link: ShortLink) -> Target | None:
+    if link.serial is None:
+        row = await conn.fetchrow(
+            f"select {_BATCH_COLUMNS} from batches b join products p on p.id = b.product_id where b.code = $1",  # noqa: S608
+            link.code,
+        )
+    else:
+        row = await conn.fetchrow(
+            f"""
+            select {_BATCH_COLUMNS}, u.id as unit_id, u.serial
+            from units u join batches b on b.id = u.batch_id join products p on p.id = b.product_id
+            where b.code = $1 and u.serial = $2
+            """,  # noqa: S608 - constant column list
+            link.code,
+            link.serial,
+        )
+    return None if row is None else msgspec.convert(dict(row), Target)
+
+
+# --- links ---------------------------------------------------------------------------------------
+
+
+def product_page(base_url: str, gtin14: str) -> str:
+    return f"{base_url}/p/{gtin14}"
+
+
+def batch_page(base_url: str, code: str, serial: str | None = None) -> str:
+    return f"{base_url}/trace/{code}" + (f"/{serial}" if serial else "")
+
+
+def batch_epcis(base_url: str, code: str) -> str:
+    """The batch's public EPCIS 2.0 history (JSON-LD), served without a token."""
+    return f"{base_url}/trace/{code}/epcis"
+
+
+def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]:
+    """Links of each level, most specific first: unit, batch, product (GTIN)."""
+    levels: list[dict[str, list[Link]]] = []
+    if target.serial is not None and target.code is not None:
+        page = batch_page(base_url, target.code, target.serial)
+        levels.append(
+            {
+                "defaultLink": [Link(href=page, title="Xác thực sản phẩm / Verify this item", type="text/html")],
+                "verificationService": [
+                    Link(href=page, title="Xác thực sản phẩm / Verify this item", type="text/html"),
+                    Link(href=page, title="Verification (JSON)", type="application/json"),
+                ],
+            }
+        )
+    if target.code is not None:
+        page = batch_page(base_url, target.code)
+        batch_links: dict[str, list[Link]] = {
+            "defaultLink": [Link(href=page, title="Nguồn gốc lô hàng / Batch origin", type="text/html")],
+            "pip": [Link(href=page, title="Thông tin sản phẩm / Product information", type="text/html")],
+            "traceability": [
+                Link(href=page, title="Hành trình lô hàng / Batch journey", type="text/html"),
+                Link(href=page, title="Batch journey (JSON)", type="application/json"),
+            ],
+            "epcis": [
+                Link(
+                    href=batch_epcis(base_url, target.code),
+                    title="Sự kiện EPCIS của lô hàng / Batch EPCIS events",
+                    type=EPCIS_TYPE,
+                )
+            ],
+        }
+        if target.has_certifications:
+            batch_links["certificationInfo"] = [
+                Link(href=f"{page}#chung-nhan", title="Chứng nhận / Certifications", type="text/html")
+            ]
+        levels.append(batch_links)
+    if target.gtin14 is not None:
+        page = product_page(base_url, target.gtin14)
+        levels.append(
+            {
+                "defaultLink": [Link(href=page, title="Thông tin sản phẩm / Product information", type="text/html")],
+                "pip": [Link(href=page, title="Thông tin sản phẩm / Product information", type="text/html")],
+            }
+        )
+    return levels
+
+
+def merged_links(target: Target, base_url: str) -> dict[str, list[Link]]:
+    """Walk-up: every level's links, each (href, type) once per link type; the default from the deepest level."""
+    merged: dict[str, list[Link]] = {}
+    for depth, level in enumerate(links_by_level(target, base_url)):
+        for link_type, links in level.items():
+            if link_type == "defaultLink" and depth > 0:
+                continue
+            bucket = merged.setdefault(link_type, [])
+            seen = {(link.href, link.type) for link in bucket}
+            bucket.extend(link for link in links if (link.href, link.type) not in seen)
+    return merged
+
+
+def item_description(target: Target) -> str:
+    parts = [target.product_name]
+    if target.lot is not None:
+        parts.append(f"lô / lot {target.lot}")
+    if target.serial is not None:
+        parts.append(f"số / serial {target.serial}")
+    return ", ".join(parts)
+
+
+def linkset(target: Target, anchor: str, base_url: str) -> dict[str, Any]:
+    """RFC 9264 JSON linkset, relation types as full GS1 Web Vocabulary URIs, anchored on the uncompressed URI."""
+    context: dict[str, Any] = {"anchor": anchor, "itemDescription": item_description(target)}
+    for link_type, links in merged_links(target, base_url).items():
+        context[GS1_VOC + link_type] = [msgspec.to_builtins(link) for link in links]
+    return {"linkset": [context]}
+
+
+def normalize_link_type(raw: str) -> str | None:
+    """'gs1:pip' or 'https://gs1.org/voc/pip' -> 'pip'; other namespaces are not served."""
+    for prefix in ("gs1:", GS1_VOC, "http://gs1.org/voc/"):
+        if raw.startswith(prefix):
+            return raw[len(prefix) :]
+    return None
+
+
+def choose_link(links: list[Link], accept: str, accept_language: str) -> Link:
+    """Pick among links of one type by Accept (JSON vs HTML); every page speaks both languages."""
+    if "application/json" in accept and "text/html" not in accept:
+        for link in links:
+            if link.type == "application/json":
+                return link
+    for link in links:
+        if link.type == "text/html":
+            return link
+    return links[0]
+
+
+def link_header(anchor: str, *, same_as: str | None = None, with_context: bool = False) -> str:
+    """The Link header every resolver answer carries (redirects and errors included)."""
+    parts = [f'<{anchor}?linkType=linkset>; rel="linkset"; type="{LINKSET_TYPE}"']
+    if same_as is not None:
+        parts.append(f'<{same_as}>; rel="owl:sameAs"')
+    if with_context:
+        parts.append(f'<{LINKSET_CONTEXT}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json"')
+    return ", ".join(parts)
+
+
+def with_query(url: str, query: str) -> str:
+    """Pass the request's query string on, unchanged, keeping any fragment last."""
+    if not query:
+        return url
+    base, hash_mark, fragment = url.partition("#")
+    joined = f"{base}{'&' if '?' in base else '?'}{query}"
+    return f"{joined}{hash_mark}{fragment}"
+
+
+def resolver_description(base_url: str) -> dict[str, Any]:
+    """/.well-known/gs1resolver, valid against GS1's description-file schema (Resolver 1.2.0).
+
+    Required: resolverRoot (a URI) and supportedPrimaryKeys as numeric AIs ("01", never "gtin"); the
+    linkset's JSON-LD context goes in jsonLdContextLocation (Resolver 1.0: it SHOULD be declared).
+    """
+    return {
+        "name": "Thái Nguyên Trace & Tour resolver",
+        "resolverRoot": base_url,
+        "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
+        "linkTypeDefaultCanBeLinkset": False,
+        "jsonLdContextLocation": LINKSET_CONTEXT,
+        "contact": {"fn": "Sở Khoa học và Công nghệ tỉnh Thái Nguyên", "hasEmail": "mailto:trace@thainguyen.gov.vn"},
+    }
+
+
+async def cached_target(
+    pool: asyncpg.Pool, caches: "TraceCaches", link: DigitalLink | ShortLink, anchor: str
+) -> Target | None:
+    """The identifier's target from this worker's cache; the database only on a miss (unknowns are not cached)."""
+
+    async def load() -> Target | None:
+        async with borrow(pool) as conn:
+            if isinstance(link, DigitalLink):
+                return await resolve_digital_link(conn, link)
+            return await resolve_short_link(conn, link)
+
+    target = await caches.targets.get_or_load(anchor, load)
+    if target is not None and target.batch_id is not None:
+        caches.track(target.batch_id, "targets", anchor)
+    return target

@@ -1,0 +1,24 @@
+"""Routes of the scan side: resolver, shopper pages, codes (QR, units, labels, scan counts), public EPCIS."""
+
+from litestar.types import ControllerRouterHandler
+
+from service.traceability.scan.routes.codes import BatchCodesController, ScanAlertsController
+from service.traceability.scan.routes.pages import ShopperPageController
+from service.traceability.scan.routes.public_epcis import public_batch_epcis
+from service.traceability.scan.routes.resolver import (
+    resolve_compressed,
+    resolve_gtin,
+    resolve_short,
+    resolver_description,
+)
+
+route_handlers: list[ControllerRouterHandler] = [
+    resolve_gtin,
+    resolve_short,
+    resolve_compressed,
+    resolver_description,
+    ShopperPageController,
+    BatchCodesController,
+    ScanAlertsController,
+    public_batch_epcis,
+]

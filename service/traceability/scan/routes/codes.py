@@ -1,0 +1,152 @@
+"""API routes for codes: QR images, serialized units, label sheets, scan counts and counterfeit alerts."""
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from service.auth.guards import CurrentUserDep, requires_role
+from service.core.db import DB
+from service.core.errors import Unavailable
+from service.settings import Settings
+from service.traceability.scan.labels import FontMissing, LabelRenderer
+from service.traceability.scan.qr import (
+    MAX_QUIET_ZONE,
+    MAX_SIZE,
+    MEDIA_TYPES,
+    MIN_SIZE,
+    ErrorCorrection,
+    QRCache,
+    QRFormat,
+    QROptions,
+    etag_for,
+)
+from service.traceability.scan.scans import BatchScans, ScanAlert, batch_scan_counts, recent_alerts
+from service.traceability.scan.units import (
+    UnitsCreate,
+    UnitsCreated,
+    batch_qr_content,
+    create_units,
+    label_sheet,
+)
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+class BatchCodesController(Controller):
+    path = "/api/v1/batches"
+    tags = ["traceability: codes and scans"]
+
+    async def _qr(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        batch_id: uuid.UUID,
+        fmt: QRFormat,
+        size: int,
+        quiet_zone: int,
+        error_correction: ErrorCorrection,
+    ) -> Response[Any]:
+        settings: Settings = state.settings
+        content = await batch_qr_content(state.pool, state.trace_caches, batch_id, settings.base_url)
+        options = QROptions(size=size, quiet_zone=quiet_zone, error_correction=error_correction)
+        etag = etag_for(content, fmt, options)
+        headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=headers)
+        cache: QRCache = state.qr_cache
+        data, _ = await cache.image(content, fmt, options)
+        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    @get("/{batch_id:uuid}/qr.png", operation_id="batch_qr_png", exclude_from_auth=True, cache_control=None)
+    async def qr_png(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
+        quiet_zone: Annotated[int, QueryParameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
+        error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
+    ) -> Response[Any]:
+        """PNG QR code of the batch's URI (public: it only encodes what is printed on the pack)."""
+        return await self._qr(request, state, batch_id, "png", size, quiet_zone, error_correction)
+
+    @get("/{batch_id:uuid}/qr.svg", operation_id="batch_qr_svg", exclude_from_auth=True, cache_control=None)
+    async def qr_svg(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        size: Annotated[int, QueryParameter(ge=MIN_SIZE, le=MAX_SIZE)] = 512,
+        quiet_zone: Annotated[int, QueryParameter(ge=0, le=MAX_QUIET_ZONE)] = 4,
+        error_correction: Annotated[ErrorCorrection, QueryParameter(name="ec")] = "M",
+    ) -> Response[Any]:
+        """SVG QR code of the batch's URI."""
+        return await self._qr(request, state, batch_id, "svg", size, quiet_zone, error_correction)
+
+    @post("/{batch_id:uuid}/units", operation_id="create_units", status_code=201)
+    async def create_units(
+        self,
+        current_user: CurrentUserDep,
+        db: DB,
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        data: JSONBody[UnitsCreate],
+    ) -> UnitsCreated:
+        """Create serialized units (random serials) for a batch; the owning organization only."""
+        settings: Settings = state.settings
+        return await create_units(db, current_user, batch_id, data.count, settings.base_url)
+
+    @get("/{batch_id:uuid}/labels.pdf", operation_id="batch_labels_pdf", cache_control=None)
+    async def labels_pdf(
+        self,
+        current_user: CurrentUserDep,
+        db: DB,
+        state: State,
+        batch_id: FromPath[uuid.UUID],
+        first: Annotated[int | None, QueryParameter(name="from", ge=1)] = None,
+        last: Annotated[int | None, QueryParameter(name="to", ge=1)] = None,
+    ) -> Response[Any]:
+        """A4 label sheet (QR, product, lot, serial) for all units or the range from..to."""
+        settings: Settings = state.settings
+        sheet = await label_sheet(db, current_user, batch_id, settings.base_url, first, last)
+        renderer: LabelRenderer = state.label_renderer
+        try:
+            pdf = await renderer.render(sheet)
+        except FontMissing as exc:
+            raise Unavailable(str(exc), code="label_font_missing") from exc
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="labels-{sheet.lot}.pdf"', "Cache-Control": "private"},
+        )
+
+    @get("/{batch_id:uuid}/scans", operation_id="batch_scans")
+    async def batch_scans(
+        self,
+        current_user: CurrentUserDep,
+        db: DB,
+        batch_id: FromPath[uuid.UUID],
+        since: FromQuery[date | None] = None,
+        until: FromQuery[date | None] = None,
+    ) -> BatchScans:
+        """Counted scans per local day (Asia/Ho_Chi_Minh) for the producing organization."""
+        return await batch_scan_counts(db, current_user, batch_id, since, until)
+
+
+class ScanAlertsController(Controller):
+    path = "/api/v1/scans"
+    tags = ["traceability: codes and scans"]
+
+    @get("/alerts", operation_id="scan_alerts", guards=[requires_role("inspector", "admin")])
+    async def alerts(
+        self,
+        db: DB,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+        before: FromQuery[datetime | None] = None,
+    ) -> list[ScanAlert]:
+        """Units flagged as possibly counterfeit (too many scans, impossible travel), newest first."""
+        return await recent_alerts(db, limit, before)

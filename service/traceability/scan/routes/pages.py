@@ -1,0 +1,165 @@
+"""Routes of the shopper pages (batch, unit, product): HTML for browsers, JSON for apps (content negotiation)."""
+
+import hashlib
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.enums import HttpMethod
+from litestar.handlers import route
+from litestar.params import FromPath
+
+from service.core import clock
+from service.settings import Settings
+from service.traceability.identifiers.digital_link import (
+    parse_digital_link,
+    parse_short_link,
+)
+from service.traceability.ports import NearbySites
+from service.traceability.scan import pages
+from service.traceability.scan import resolve as rs
+from service.traceability.scan.page_data import PageData, UnitInfo
+from service.traceability.scan.page_html import CONTENT_SECURITY_POLICY, fill_unit, render_page
+from service.traceability.scan.routes.common import _parse, per_method
+
+NearbySitesDependency = NamedDependency[NearbySites | None]
+
+
+HTML_TYPE = "text/html; charset=utf-8"
+
+
+def page_language(request: Request[Any, Any, Any]) -> str:
+    """?lang=en|vi wins; else the first of vi/en in Accept-Language by weight; Vietnamese by default."""
+    asked = request.query_params.get("lang")
+    if asked == "vi" or asked == "en":
+        return str(asked)
+    best, best_q = "vi", -1.0
+    for part in request.headers.get("accept-language", "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower().split("-")[0]
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        if primary in ("vi", "en") and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.query_params.get("format") == "json" or ("application/json" in accept and "text/html" not in accept)
+
+
+def page_response(
+    request: Request[Any, Any, Any],
+    data: PageData,
+    html_cache: dict[str, str],
+    unit: UnitInfo | None,
+    version: str,
+    page_url: str,
+) -> Response[Any]:
+    lang = page_language(request)
+    headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache"}
+    unit_key = "" if unit is None else f"{unit.scan_count}|{unit.flagged}|{unit.first_scanned_at}"
+    as_json = wants_json(request)
+    etag = '"' + hashlib.sha256(f"{version}|{lang}|{as_json}|{unit_key}".encode()).hexdigest()[:24] + '"'
+    headers["ETag"] = etag
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", status_code=304, headers=headers)
+    if as_json:
+        body = msgspec.structs.replace(data, unit=unit)
+        return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
+    page = html_cache.get(lang)
+    if page is None:
+        page = render_page(data, lang=lang, page_url=page_url, today=clock.today())
+        html_cache[lang] = page
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["Content-Language"] = lang
+    return Response(fill_unit(page, unit, lang), media_type=HTML_TYPE, headers=headers)
+
+
+class ShopperPageController(Controller):
+    path = "/"
+    tags = ["traceability: shopper pages"]
+
+    async def _batch_page(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        code: str,
+        serial: str | None,
+        nearby_sites: NearbySites | None,
+    ) -> Response[Any]:
+        _parse(parse_short_link, f"/q/{code}" + (f"/{serial}" if serial else ""))
+        settings: Settings = state.settings
+        entry, unit = await pages.batch_page(
+            state.pool,
+            state.trace_caches,
+            code,
+            serial,
+            nearby_sites=nearby_sites,
+            lang=page_language(request),
+            base_url=settings.base_url,
+        )
+        page_url = rs.batch_page(settings.base_url, code, serial)
+        return page_response(request, entry.data, entry.html, unit, entry.version, page_url)
+
+    @route(
+        "/trace/{code:str}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=per_method("batch_page"),
+        exclude_from_auth=True,
+    )
+    async def batch_page(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        code: FromPath[str],
+        nearby_sites: NearbySitesDependency = None,
+    ) -> Response[Any]:
+        """The shopper page of a batch (HTML; JSON with Accept: application/json)."""
+        return await self._batch_page(request, state, code, None, nearby_sites)
+
+    @route(
+        "/trace/{code:str}/{serial:str}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=per_method("unit_page"),
+        exclude_from_auth=True,
+    )
+    async def unit_page(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        code: FromPath[str],
+        serial: FromPath[str],
+        nearby_sites: NearbySitesDependency = None,
+    ) -> Response[Any]:
+        """The shopper page of one serialized unit: the batch page plus genuine/suspicious status."""
+        return await self._batch_page(request, state, code, serial, nearby_sites)
+
+    @route(
+        "/p/{gtin:str}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=per_method("product_page"),
+        exclude_from_auth=True,
+    )
+    async def product_page(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        gtin: FromPath[str],
+        nearby_sites: NearbySitesDependency = None,
+    ) -> Response[Any]:
+        """The product-level page a bare GTIN resolves to."""
+        link = _parse(parse_digital_link, f"/01/{gtin}")
+        settings: Settings = state.settings
+        data, version = await pages.product_page(
+            state.pool, link.gtin, nearby_sites=nearby_sites, lang=page_language(request), base_url=settings.base_url
+        )
+        page_url = rs.product_page(settings.base_url, link.gtin)
+        return page_response(request, data, {}, None, version, page_url)

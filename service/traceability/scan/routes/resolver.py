@@ -1,0 +1,143 @@
+"""Routes of the GS1 resolver: Digital Link (plain and compressed), short codes and the description file."""
+
+import logging
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from litestar import Request, Response, get
+from litestar.datastructures import State
+from litestar.enums import HttpMethod
+from litestar.handlers import route
+from litestar.params import FromPath
+
+from service.auth.guards import client_address
+from service.core.errors import NotFound
+from service.settings import Settings
+from service.traceability.identifiers import compression as dlc
+from service.traceability.identifiers.digital_link import DigitalLink, ShortLink, parse_digital_link, parse_short_link
+from service.traceability.scan import resolve as rs
+from service.traceability.scan.routes.common import _parse, per_method
+from service.traceability.scan.scans import ScanRecorder, coarse_position
+
+log = logging.getLogger("service.traceability.resolver_routes")
+
+
+def _raw_path(request: Request[Any, Any, Any]) -> str:
+    """The path as sent (percent-escapes intact: a lot may contain an encoded '/'); no query string."""
+    raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
+    return raw.split(b"?", 1)[0].decode("latin-1")
+
+
+def _position(request: Request[Any, Any, Any]) -> tuple[float, float] | None:
+    """Coarse position if the app sends one: header X-Scan-Position: lat,lon, or ?lat=&lon=."""
+    header = request.headers.get("x-scan-position")
+    if header:
+        return coarse_position(header)
+    lat, lon = request.query_params.get("lat"), request.query_params.get("lon")
+    return coarse_position(f"{lat},{lon}") if lat and lon else None
+
+
+async def resolve(
+    request: Request[Any, Any, Any],
+    state: State,
+    link: DigitalLink | ShortLink,
+    compressed: dlc.Decompressed | None = None,
+) -> Response[Any]:
+    """Answer for `link`; a compressed request is answered as its uncompressed URI, plus Link owl:sameAs."""
+    settings: Settings = state.settings
+    base = settings.base_url
+    anchor = link.uri(base)
+    carried = urlencode(compressed.query, quote_via=quote) if compressed is not None else ""
+    same_as = None if compressed is None else anchor + (f"?{carried}" if carried else "")
+    headers = {
+        "Link": rs.link_header(anchor, same_as=same_as),
+        "Vary": "Accept, Accept-Language",
+        "Cache-Control": "no-store",
+    }
+    target = await rs.cached_target(state.pool, state.trace_caches, link, anchor)
+    if target is None:
+        raise NotFound("nothing is registered under this identifier", code="identifier_not_found", headers=headers)
+    link_type = request.query_params.get("linkType")
+    accept = request.headers.get("accept", "")
+    wants_linkset = link_type in ("linkset", "all") or (link_type is None and rs.LINKSET_TYPE in accept)
+    if wants_linkset:
+        response: Response[Any] = Response(
+            rs.linkset(target, anchor, base),
+            media_type=rs.LINKSET_TYPE,
+            headers={**headers, "Link": rs.link_header(anchor, same_as=same_as, with_context=True)},
+        )
+    else:
+        wanted = "defaultLink" if link_type is None else rs.normalize_link_type(link_type)
+        candidates = rs.merged_links(target, base).get(wanted) if wanted else None
+        if not candidates:
+            raise NotFound(f"this item has no link of type {link_type}", code="link_type_not_found", headers=headers)
+        chosen = rs.choose_link(candidates, accept, request.headers.get("accept-language", ""))
+        query = "&".join(q for q in (carried, request.scope["query_string"].decode("latin-1")) if q)
+        response = Response(b"", status_code=307, headers={**headers, "Location": rs.with_query(chosen.href, query)})
+    if request.method == HttpMethod.GET and target.batch_id is not None:
+        recorder: ScanRecorder = state.scan_recorder
+        recorder.record(
+            batch_id=target.batch_id,
+            unit_id=target.unit_id,
+            client_address=client_address(request),
+            user_agent=request.headers.get("user-agent", "")[:512],
+            position=_position(request),
+        )
+    return response
+
+
+@route(
+    "/01/{rest:path}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    operation_id=per_method("resolve_digital_link"),
+    exclude_from_auth=True,
+    tags=["traceability: resolver"],
+)
+async def resolve_gtin(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
+    """GS1 Digital Link resolver: redirect to the shopper page, a requested link type, or the linkset."""
+    path = _raw_path(request)
+    parts = path.strip("/").split("/")
+    if len(parts) == 3 and dlc.PARTIAL_SEGMENT.fullmatch(parts[2]):  # /01/{gtin}/{compressed qualifiers}
+        partial: dlc.Decompressed = _parse(dlc.decompress_qualifiers, parts[1], parts[2])
+        return await resolve(request, state, partial.link, partial)
+    return await resolve(request, state, _parse(parse_digital_link, path))
+
+
+@route(
+    "/{segment:str}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    operation_id=per_method("resolve_compressed_digital_link"),
+    exclude_from_auth=True,
+    tags=["traceability: resolver"],
+)
+async def resolve_compressed(request: Request[Any, Any, Any], state: State, segment: FromPath[str]) -> Response[Any]:
+    """A compressed GS1 Digital Link (one base64url segment): the same answers as its uncompressed URI."""
+    if dlc.SEGMENT.fullmatch(segment) is None:  # not shaped like a compressed link: an unknown page
+        raise NotFound("there is nothing at this address", code="not_found")
+    decompressed: dlc.Decompressed = _parse(dlc.decompress, segment)
+    return await resolve(request, state, decompressed.link, decompressed)
+
+
+@route(
+    "/q/{rest:path}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    operation_id=per_method("resolve_short_code"),
+    exclude_from_auth=True,
+    tags=["traceability: resolver"],
+)
+async def resolve_short(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
+    """Short codes of products without a GTIN: the same answers as the Digital Link resolver."""
+    return await resolve(request, state, _parse(parse_short_link, _raw_path(request)))
+
+
+@get(
+    "/.well-known/gs1resolver",
+    operation_id="gs1_resolver_description",
+    exclude_from_auth=True,
+    tags=["traceability: resolver"],
+    cache_control=None,
+)
+async def resolver_description(state: State) -> Response[dict[str, Any]]:
+    """The GS1 resolver description file."""
+    settings: Settings = state.settings
+    return Response(rs.resolver_description(settings.base_url), headers={"Cache-Control": "public, max-age=3600"})

@@ -1,0 +1,362 @@
+"""Scan recording: buffered in memory on the hot path, flushed in batches by a background task.
+
+`ScanRecorder.record` costs a dict lookup and a list append, so a resolve never waits for the
+database. A task flushes the buffer four times a second (or sooner when it fills) in one transaction:
+scan rows (COPY), the per-day rollup, unit counters and counterfeit alerts. On shutdown the
+buffer is flushed before the pool closes, so a graceful stop loses nothing.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import math
+import re
+import secrets
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal, NamedTuple
+
+import asyncpg
+import msgspec
+
+from service.auth.schemas import CurrentUser
+from service.core import clock
+from service.core.errors import InvalidInput
+from service.traceability.scan.units import owned_batch
+
+log = logging.getLogger("service.traceability.scans")
+
+UAClass = Literal["android", "ios", "desktop", "app", "bot", "other"]
+
+_BOT = re.compile(r"bot\b|bot/|crawl|spider|slurp|preview|facebookexternalhit|headless", re.IGNORECASE)
+_APP = re.compile(r"TraceTour", re.IGNORECASE)
+_IOS = re.compile(r"iPhone|iPad|iPod")
+_DESKTOP = re.compile(r"Windows NT|Macintosh|X11|CrOS")
+
+
+def classify_user_agent(user_agent: str) -> UAClass:
+    """A coarse class; the raw user agent is never stored."""
+    if _BOT.search(user_agent):
+        return "bot"
+    if _APP.search(user_agent):
+        return "app"
+    if "Android" in user_agent:
+        return "android"
+    if _IOS.search(user_agent):
+        return "ios"
+    if _DESKTOP.search(user_agent):
+        return "desktop"
+    return "other"
+
+
+def coarse_position(raw: str | None) -> tuple[float, float] | None:
+    """'lat,lon' -> rounded to 0.01 degree (about 1 km); anything unusable is ignored, not an error."""
+    if not raw or len(raw) > 64:
+        return None
+    parts = raw.split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return round(lat, 2), round(lon, 2)
+
+
+def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+class Scan(NamedTuple):
+    batch_id: uuid.UUID
+    unit_id: uuid.UUID | None
+    scanned_at: datetime
+    lat: float | None
+    lon: float | None
+    ua_class: str
+    counted: bool
+
+
+class CounterfeitRules(msgspec.Struct, frozen=True, kw_only=True):
+    """When a unit looks copied: too many distinct scans, or two places too far apart for the time between."""
+
+    max_scans: int = 30
+    max_speed_kmh: float = 900.0  # faster than an airliner, gate to gate
+    min_distance_km: float = 100.0  # positions are coarse; nearby jumps are noise
+    dedup_seconds: float = 600.0
+
+
+class ScanRecorder:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        rules: CounterfeitRules | None = None,
+        flush_interval: float = 0.25,
+        flush_size: int = 1_000,
+        max_buffer: int = 200_000,
+    ) -> None:
+        self.pool = pool
+        self.rules = rules or CounterfeitRules()
+        self.flush_interval = flush_interval
+        self.flush_size = flush_size
+        self.max_buffer = max_buffer
+        self._buffer: list[Scan] = []
+        self._recent: dict[tuple[uuid.UUID, bytes], float] = {}
+        self._salt = secrets.token_bytes(16)  # client keys are unlinkable across restarts
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    def record(
+        self,
+        *,
+        batch_id: uuid.UUID,
+        unit_id: uuid.UUID | None,
+        client_address: str,
+        user_agent: str,
+        position: tuple[float, float] | None,
+    ) -> None:
+        """Buffer one scan; never blocks, never touches the database."""
+        ua_class = classify_user_agent(user_agent)
+        now = time.monotonic()
+        client = hmac.new(self._salt, f"{client_address}|{user_agent}".encode(), hashlib.sha256).digest()[:16]
+        key = (unit_id or batch_id, client)
+        last = self._recent.get(key)
+        counted = ua_class != "bot" and (last is None or now - last >= self.rules.dedup_seconds)
+        if counted:
+            self._recent[key] = now
+        if len(self._recent) > 100_000:
+            self._forget_old(now)
+        lat, lon = position if position else (None, None)
+        self._buffer.append(Scan(batch_id, unit_id, datetime.now(UTC), lat, lon, ua_class, counted))
+        if len(self._buffer) > self.max_buffer:
+            del self._buffer[: len(self._buffer) - self.max_buffer]
+            log.warning("scan buffer full: dropped the oldest scans")
+        if len(self._buffer) >= self.flush_size:
+            self._wake.set()
+
+    def _forget_old(self, now: float) -> None:
+        window = self.rules.dedup_seconds
+        self._recent = {k: t for k, t in self._recent.items() if now - t < window}
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    @property
+    def idle(self) -> bool:
+        """Nothing buffered and no flush running."""
+        return not self._buffer and not self._lock.locked()
+
+    async def flush(self) -> int:
+        """Write everything buffered; on a database error the scans go back to the buffer."""
+        async with self._lock:
+            batch, self._buffer = self._buffer, []
+            if not batch:
+                return 0
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    await write_scans(conn, batch, self.rules)  # type: ignore[arg-type]
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("scan flush failed, will retry: %s", exc)
+                self._buffer[:0] = batch
+                return 0
+            return len(batch)
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval)
+            self._wake.clear()
+            await self.flush()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="scan-flusher")
+
+    async def close(self) -> None:
+        """Stop the loop, then flush what is left (graceful shutdown loses nothing)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for _ in range(3):
+            await self.flush()
+            if not self._buffer:
+                return
+        log.error("scan flush on shutdown failed: %d scans lost", len(self._buffer))
+
+
+# --- the flush: one transaction ------------------------------------------------------------------
+
+
+async def write_scans(conn: asyncpg.Connection, scans: list[Scan], rules: CounterfeitRules) -> None:
+    await conn.copy_records_to_table(
+        "scans",
+        records=scans,
+        columns=["batch_id", "unit_id", "scanned_at", "lat", "lon", "ua_class", "counted"],
+    )
+    daily: dict[tuple[uuid.UUID, date], int] = defaultdict(int)
+    per_unit: dict[uuid.UUID, list[Scan]] = defaultdict(list)
+    for scan in scans:
+        if scan.counted:
+            daily[(scan.batch_id, scan.scanned_at.astimezone(clock.VN_TZ).date())] += 1
+            if scan.unit_id is not None:
+                per_unit[scan.unit_id].append(scan)
+    if daily:
+        keys = list(daily)
+        await conn.execute(
+            """
+            insert into scan_daily (batch_id, day, scans)
+            select * from unnest($1::uuid[], $2::date[], $3::int[])
+            on conflict (batch_id, day) do update set scans = scan_daily.scans + excluded.scans
+            """,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [daily[k] for k in keys],
+        )
+    if per_unit:
+        await _update_units(conn, per_unit, rules)
+
+
+async def _update_units(
+    conn: asyncpg.Connection, per_unit: dict[uuid.UUID, list[Scan]], rules: CounterfeitRules
+) -> None:
+    rows = await conn.fetch(
+        """
+        select id, batch_id, scan_count, first_scanned_at, last_lat, last_lon, last_located_at, flagged_at
+        from units where id = any($1::uuid[]) order by id for update
+        """,
+        list(per_unit),
+    )
+    updates: list[tuple[Any, ...]] = []
+    alerts: list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]] = []
+    for row in rows:
+        count, first = row["scan_count"], row["first_scanned_at"]
+        last_pos = (row["last_lat"], row["last_lon"]) if row["last_lat"] is not None else None
+        located_at: datetime | None = row["last_located_at"]
+        flagged_at, reason = row["flagged_at"], None
+        last_time = first
+        for scan in per_unit[row["id"]]:
+            count += 1
+            first = first or scan.scanned_at
+            last_time = scan.scanned_at
+            if scan.lat is not None and scan.lon is not None:
+                here = (scan.lat, scan.lon)
+                if last_pos is not None and located_at is not None:
+                    km = distance_km(last_pos, here)
+                    hours = max((scan.scanned_at - located_at).total_seconds() / 3600, 1 / 3600)
+                    if km >= rules.min_distance_km and km / hours > rules.max_speed_kmh:
+                        alerts.append(
+                            (
+                                row["batch_id"],
+                                row["id"],
+                                "impossible_travel",
+                                {"km": round(km), "hours": round(hours, 2)},
+                            )
+                        )
+                        reason = reason or "impossible_travel"
+                last_pos, located_at = here, scan.scanned_at
+            if count > rules.max_scans and reason is None and flagged_at is None:
+                alerts.append((row["batch_id"], row["id"], "too_many_scans", {"scans": count}))
+                reason = "too_many_scans"
+        if reason is not None and flagged_at is None:
+            flagged_at = last_time
+        updates.append(
+            (row["id"], count, first, last_time, *(last_pos or (None, None)), located_at, flagged_at, reason)
+        )
+    await conn.executemany(
+        """
+        update units set scan_count = $2, first_scanned_at = $3, last_scanned_at = $4,
+            last_lat = $5, last_lon = $6, last_located_at = $7,
+            flagged_at = coalesce(flagged_at, $8), flag_reason = coalesce(flag_reason, $9)
+        where id = $1
+        """,
+        updates,
+    )
+    if alerts:
+        await conn.executemany(
+            """
+            insert into scan_alerts (batch_id, unit_id, reason, details) values ($1, $2, $3, $4)
+            on conflict (unit_id, reason) do nothing
+            """,
+            alerts,
+        )
+
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+class DailyScans(msgspec.Struct, kw_only=True):
+    day: date
+    scans: int
+
+
+class BatchScans(msgspec.Struct, kw_only=True):
+    batch_id: uuid.UUID
+    total: int
+    days: list[DailyScans]
+
+
+class ScanAlert(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    batch_id: uuid.UUID
+    lot: str
+    product_name: str
+    serial: str
+    reason: str
+    details: dict[str, Any]
+    scan_count: int
+    created_at: datetime
+
+
+async def daily_scans(conn: asyncpg.Connection, batch_id: uuid.UUID, since: date, until: date) -> list[DailyScans]:
+    rows = await conn.fetch(
+        "select day, scans from scan_daily where batch_id = $1 and day between $2 and $3 order by day",
+        batch_id,
+        since,
+        until,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[DailyScans])
+
+
+async def recent_alerts(conn: asyncpg.Connection, limit: int, before: datetime | None) -> list[ScanAlert]:
+    rows = await conn.fetch(
+        """
+        select a.id, a.batch_id, b.lot, p.names ->> 'vi' as product_name, u.serial, a.reason, a.details,
+               u.scan_count, a.created_at
+        from scan_alerts a
+        join units u on u.id = a.unit_id
+        join batches b on b.id = a.batch_id
+        join products p on p.id = b.product_id
+        where $2::timestamptz is null or a.created_at < $2
+        order by a.created_at desc
+        limit $1
+        """,
+        limit,
+        before,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[ScanAlert])
+
+
+async def batch_scan_counts(
+    conn: asyncpg.Connection, user: CurrentUser, batch_id: uuid.UUID, since: date | None, until: date | None
+) -> BatchScans:
+    """Counted scans per local day for the batch's own organization; by default the last 90 days."""
+    await owned_batch(conn, user, batch_id)
+    until = until or clock.today()
+    since = since or until - timedelta(days=89)
+    if since > until or (until - since).days > 3660:
+        raise InvalidInput("since must be before until, at most ten years apart", code="invalid_range")
+    days = await daily_scans(conn, batch_id, since, until)
+    return BatchScans(batch_id=batch_id, total=sum(d.scans for d in days), days=days)

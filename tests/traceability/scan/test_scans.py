@@ -1,0 +1,162 @@
+"""Scans: recorded off the hot path, flushed on shutdown, deduplicated, and turned into counterfeit alerts."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.settings import Settings
+from service.traceability.scan.scans import classify_user_agent, coarse_position
+from tests.support.app import UserFactory, flush
+from tests.support.factories import (
+    BASE,
+    GTIN,
+    join_organization,
+    scan_count,
+    stored_batch,
+    stored_organization,
+    stored_units,
+)
+
+PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36"
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url=BASE) as test_client:
+        test_client.follow_redirects = False
+        yield test_client
+
+
+async def test_graceful_shutdown_loses_no_scan(settings: Settings, db: Any) -> None:
+    batch = await stored_batch(db, await stored_organization(db))
+    app = create_app(settings)
+    async with AsyncTestClient(app=app, base_url=BASE) as client:
+        client.follow_redirects = False
+        app.state.scan_recorder.flush_interval = 3600  # only the shutdown flush may write
+        for i in range(25):
+            response = await client.get(f"/q/{batch['code']}", headers={"User-Agent": f"{PHONE} #{i}"})
+            assert response.status_code == 307
+        assert await scan_count(db) == 0  # buffered, not yet written: the answer did not wait
+    assert await scan_count(db) == 25
+    assert await db.fetchval("select sum(scans) from scan_daily where batch_id = $1", batch["id"]) == 25
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/01/{GTIN[:-1]}1/10/A",
+        f"/01/{GTIN}/10/" + "A" * 21,
+        f"/01/{GTIN}/10/%C3%A9",
+        f"/01/{GTIN}/10/TC-2025%2F07/21/" + "%21" * 21,
+        "/01/" + "9" * 400,
+        "/q/ABCD0",
+        "/q/ZZZZZZZZZZZZZ",
+        f"/01/{GTIN}/10/UNKNOWN",
+    ],
+)
+async def test_rejected_requests_record_nothing(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Any, path: str
+) -> None:
+    await stored_batch(db, await stored_organization(db))
+    response = await client.get(path)
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    await flush(app)
+    assert await scan_count(db) == 0
+
+
+async def test_head_and_options_are_not_scans(client: AsyncTestClient[Litestar], app: Litestar, db: Any) -> None:
+    batch = await stored_batch(db, await stored_organization(db))
+    await client.head(f"/q/{batch['code']}")
+    await client.options(f"/q/{batch['code']}")
+    await flush(app)
+    assert await scan_count(db) == 0
+
+
+async def test_unit_scans_count_once_per_client_window(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Any
+) -> None:
+    batch = await stored_batch(db, await stored_organization(db))
+    (serial,) = await stored_units(db, batch["id"], 1)
+    for _ in range(40):  # somebody scanning in a loop
+        await client.get(f"/q/{batch['code']}/{serial}", headers={"User-Agent": PHONE})
+    await client.get(f"/q/{batch['code']}/{serial}", headers={"User-Agent": "Facebook preview bot/1.0 (+bot)"})
+    await flush(app)
+    assert await scan_count(db) == 41
+    unit = await db.fetchrow("select scan_count, first_scanned_at, flagged_at from units where serial = $1", serial)
+    assert unit["scan_count"] == 1 and unit["first_scanned_at"] is not None and unit["flagged_at"] is None
+    page = await client.get(f"/trace/{batch['code']}/{serial}", headers={"Accept": "application/json"})
+    assert page.json()["unit"]["scan_count"] == 1 and page.json()["unit"]["flagged"] is False
+
+
+async def test_too_many_distinct_scans_flag_the_unit(client: AsyncTestClient[Litestar], app: Litestar, db: Any) -> None:
+    batch = await stored_batch(db, await stored_organization(db))
+    (serial,) = await stored_units(db, batch["id"], 1)
+    limit = app.state.scan_recorder.rules.max_scans
+    for i in range(limit + 1):
+        await client.get(f"/q/{batch['code']}/{serial}", headers={"User-Agent": f"{PHONE} client-{i}"})
+    await flush(app)
+    unit = await db.fetchrow("select scan_count, flag_reason from units where serial = $1", serial)
+    assert unit["scan_count"] == limit + 1 and unit["flag_reason"] == "too_many_scans"
+    html = (await client.get(f"/trace/{batch['code']}/{serial}")).text
+    assert 'id="counterfeit"' in html
+
+
+async def test_impossible_travel_is_flagged_and_listed_for_inspectors(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Any, make_user: UserFactory
+) -> None:
+    batch = await stored_batch(db, await stored_organization(db))
+    (serial,) = await stored_units(db, batch["id"], 1)
+    url = f"/01/{GTIN}/10/TC-2025%2F07/21/{serial}"
+    hanoi = await client.get(url, headers={"User-Agent": PHONE, "X-Scan-Position": "21.0285,105.8542"})
+    assert hanoi.status_code == 307
+    await client.get(url + "?lat=10.7769&lon=106.7009", headers={"User-Agent": PHONE + " other phone"})  # HCMC
+    await flush(app)
+    assert await db.fetchval("select flag_reason from units where serial = $1", serial) == "impossible_travel"
+    assert await db.fetchval("select count(*) from scans where lat = 21.03 and lon = 105.85") == 1  # coarse
+    inspector = await make_user("inspector")
+    alerts = await client.get("/api/v1/scans/alerts", headers=inspector)
+    assert alerts.status_code == 200
+    (alert,) = alerts.json()
+    assert alert["serial"] == serial and alert["reason"] == "impossible_travel" and alert["details"]["km"] > 1000
+    farmer = await make_user("farmer")
+    assert (await client.get("/api/v1/scans/alerts", headers=farmer)).status_code == 403
+
+
+async def test_owner_sees_scans_per_day(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Any, make_user: UserFactory
+) -> None:
+    org = await stored_organization(db)
+    batch = await stored_batch(db, org)
+    for i in range(3):
+        await client.get(f"/q/{batch['code']}", headers={"User-Agent": f"{PHONE} {i}"})
+    await flush(app)
+    owner = await make_user("farmer")
+    await join_organization(db, owner, org)
+    response = await client.get(f"/api/v1/batches/{batch['id']}/scans", headers=owner)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 3 and len(body["days"]) == 1 and body["days"][0]["scans"] == 3
+    stranger = await make_user("farmer")
+    assert (await client.get(f"/api/v1/batches/{batch['id']}/scans", headers=stranger)).status_code == 404
+    bad = await client.get(f"/api/v1/batches/{batch['id']}/scans?since=2025-02-30", headers=owner)
+    assert bad.status_code == 400
+
+
+def test_user_agent_classes_and_positions() -> None:
+    assert classify_user_agent(PHONE) == "android"
+    assert classify_user_agent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)") == "ios"
+    assert classify_user_agent("Googlebot/2.1") == "bot"
+    assert classify_user_agent("TraceTour/1.2 (Android)") == "app"
+    assert coarse_position("21.59421,105.77184") == (21.59, 105.77)
+    for junk in ("91,0", "nan,1", "a,b", "1", None, "1," * 40):
+        assert coarse_position(junk) is None
