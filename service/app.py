@@ -25,8 +25,9 @@ from service.core.observability import RequestIdMiddleware
 from service.media import routes as media_routes
 from service.settings import Settings
 from service.storage import storage_lifespan
-from service.tourism import routes as tourism_routes
-from service.tourism.caches import tourism_lifespan
+from service.tourism import lifespan as tourism_lifespan
+from service.tourism import open_datasets as tourism_datasets
+from service.tourism import route_handlers as tourism_routes
 from service.traceability import resolver_routes
 from service.traceability import routes as traceability_routes
 from service.traceability.hotcache import trace_cache_lifespan
@@ -54,7 +55,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.jwt_auth = jwt_auth
-        app.state.open_datasets = [*traceability_routes.open_datasets, *tourism_routes.open_datasets]
+        app.state.open_datasets = [*traceability_routes.open_datasets, *tourism_datasets]
         yield
 
     app = Litestar(
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *media_routes.route_handlers,
             *traceability_routes.route_handlers,
             *resolver_routes.route_handlers,
-            *tourism_routes.route_handlers,
+            *tourism_routes,
         ],
         dependencies={"db": Provide(provide_connection), **crosslinks.DEPENDENCIES},
         lifespan=[
