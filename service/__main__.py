@@ -18,7 +18,7 @@ from service.core.migrate import MigrationError, migrate
 from service.core.observability import configure_logging
 from service.settings import ConfigError, Settings
 from service.storage import build_media_store
-from service.tourism.narration import NarrationError
+from service.tourism.media.narration import NarrationError
 
 
 class DatabaseSession:
@@ -76,7 +76,7 @@ async def _narrate(dsn: str, settings: Settings, site: str, lang: str) -> None:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from service.tourism.narrate import narrate_site
+    from service.tourism.editing.narrate import narrate_site
 
     bar = Progress(
         TextColumn("narrating {task.description:<28}"),

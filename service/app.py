@@ -12,7 +12,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service import crosslinks, traceability
+from service import crosslinks, tourism, traceability
 from service.auth.guards import build_jwt_auth, provide_current_user
 from service.auth.routes import AuthController
 from service.core.catalog import OpenDataCatalogController
@@ -27,8 +27,6 @@ from service.core.openapi import document_problems, summarise_operations
 from service.media import routes as media_routes
 from service.settings import Settings
 from service.storage import storage_lifespan
-from service.tourism import routes as tourism_routes
-from service.tourism.caches import tourism_lifespan
 
 
 class MetricsController(PrometheusController):
@@ -52,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.jwt_auth = jwt_auth
-        app.state.open_datasets = [*traceability.open_datasets, *tourism_routes.open_datasets]
+        app.state.open_datasets = [*traceability.open_datasets, *tourism.open_datasets]
         yield
 
     app = Litestar(
@@ -63,7 +61,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OpenDataCatalogController,
             *media_routes.route_handlers,
             *traceability.route_handlers,
-            *tourism_routes.route_handlers,
+            *tourism.route_handlers,
         ],
         dependencies={
             "db": Provide(provide_connection),
@@ -77,7 +75,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             change_feed_lifespan,
             storage_lifespan,
             traceability.lifespan,
-            tourism_lifespan,
+            tourism.lifespan,
         ],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],

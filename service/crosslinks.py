@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 
 from service.core.db import DB, borrow
-from service.tourism import crosslinks as tourism_needs
+from service.tourism import ports as tourism_needs
 from service.tourism import public as tourism_public
 from service.traceability import ports as traceability_needs
 from service.traceability import public as traceability_public
@@ -36,7 +36,7 @@ class SitesNearFarms:
 
 
 class ProducersNearSites:
-    """tourism.crosslinks.NearbyProducers, answered by traceability's public producer lookup."""
+    """tourism.ports.NearbyProducers, answered by traceability's public producer lookup."""
 
     def __init__(self, conn: asyncpg.Connection, base_url: str) -> None:
         self.conn = conn
@@ -44,10 +44,10 @@ class ProducersNearSites:
 
     async def near(
         self, lat: float, lon: float, radius_km: float, lang: str, limit: int
-    ) -> list[tourism_needs.ProducerRef]:
+    ) -> list[tourism_needs.NearbyProducer]:
         producers = await traceability_public.producers_near(self.conn, lat, lon, radius_km, lang, limit)
         return [
-            tourism_needs.ProducerRef(
+            tourism_needs.NearbyProducer(
                 kind="producer",
                 name=producer.name,
                 url=f"{self.base_url}/api/v1/producers/{producer.id}",
@@ -61,16 +61,16 @@ class ProducersNearSites:
 
 
 class ProductSearchAdapter:
-    """tourism.crosslinks.ProductSearch, answered by traceability's accent-folded product search."""
+    """tourism.ports.ProductSearch, answered by traceability's accent-folded product search."""
 
     def __init__(self, conn: asyncpg.Connection, base_url: str) -> None:
         self.conn = conn
         self.base_url = base_url
 
-    async def search(self, q: str, lang: str, limit: int) -> list[tourism_needs.ProductHit]:
+    async def search(self, q: str, lang: str, limit: int) -> list[tourism_needs.ProductMatch]:
         folded = traceability_public.fold_for_search(q)
         hits = await traceability_public.search_products(self.conn, folded, lang, limit)
-        out: list[tourism_needs.ProductHit] = []
+        out: list[tourism_needs.ProductMatch] = []
         for rank, hit in enumerate(hits):
             url = (
                 f"{self.base_url}/p/{hit.gtin14}"
@@ -80,7 +80,7 @@ class ProductSearchAdapter:
             # every word matched (that is how traceability searches); the whole phrase in the name ranks higher
             score = 1.5 if folded in traceability_public.fold_for_search(hit.name) else 1.0
             out.append(
-                tourism_needs.ProductHit(
+                tourism_needs.ProductMatch(
                     name=hit.name,
                     url=url,
                     score=round(score - rank * 0.001, 3),

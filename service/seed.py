@@ -4,7 +4,7 @@ import asyncpg
 
 from service.settings import Settings
 from service.storage import MediaStore
-from service.tourism.seed import seed_tourism
+from service.tourism.seeding import seed_tourism
 from service.traceability.seed import seed_traceability
 
 

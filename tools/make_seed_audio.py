@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from service.tourism.narration import Cue, synthesize
+from service.tourism.media.narration import Cue, synthesize
 
 SEED_DIR = Path(__file__).resolve().parent.parent / "service" / "tourism" / "seed"
 LANGUAGES = ("vi", "en")

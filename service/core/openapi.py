@@ -28,6 +28,8 @@ def _operations(openapi: OpenAPI) -> Iterator[Operation]:
 def summarise_operations(openapi: OpenAPI) -> None:
     """Each operation's summary is the first line of its handler's docstring ("List my batches", not "ListAll")."""
     for operation in _operations(openapi):
+        if operation.summary and " " in operation.summary:
+            continue  # a summary written by hand (summary=...) stays
         if operation.description:
             first = operation.description.strip().splitlines()[0].strip()
             operation.summary = first.removesuffix(".")

@@ -1,0 +1,20 @@
+"""Heritage sites and their audio guide: the whole surface app.py uses (see README.md for the rooms)."""
+
+from litestar.types import ControllerRouterHandler
+
+from service.tourism.datasets import open_datasets
+from service.tourism.editing.routes import EditorController
+from service.tourism.guide.caches import tourism_lifespan as lifespan
+from service.tourism.guide.routes import GuideController
+from service.tourism.media.routes import SiteMediaController
+from service.tourism.sites.routes import SitesController, TourismOpenDataController
+
+route_handlers: list[ControllerRouterHandler] = [
+    SitesController,
+    SiteMediaController,
+    GuideController,
+    TourismOpenDataController,
+    EditorController,
+]
+
+__all__ = ["lifespan", "open_datasets", "route_handlers"]

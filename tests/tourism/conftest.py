@@ -1,69 +1,18 @@
 """Tourism fixtures: editor credentials, a small draft site built through the API, and the demo seed."""
 
-import base64
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from service.settings import Settings
-from service.tourism.seed import seed_tourism
-
-SEED_AUDIO = Path(__file__).resolve().parents[2] / "service" / "tourism" / "seed" / "audio"
-OPUS_SAMPLE = SEED_AUDIO / "ho-nui-coc" / "ben-thuyen.vi.opus"
-SITE = "thu-nghiem"
-# Near Hồ Núi Cốc; three points about 100 m apart along a line going north-east.
-P1 = (21.5640, 105.7220)
-P2 = (21.5649, 105.7229)
-P3 = (21.5658, 105.7238)
-
-
-def site_payload(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "slug": SITE,
-        "texts": {
-            "vi": {"name": "Khu thử nghiệm Hồ Núi Cốc", "summary": "Điểm thử cho hướng dẫn âm thanh."},
-            "en": {"name": "Núi Cốc test area", "summary": "A test site for the audio guide."},
-        },
-        "lat": 21.564,
-        "lon": 105.722,
-        "commune_code": "05488",
-        "ranking": "national",
-        "sources": [{"claim": "position", "source": "test"}],
-    }
-    body.update(overrides)
-    return body
-
-
-def point_payload(slug: str, position: tuple[float, float], **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "slug": slug,
-        "lat": position[0],
-        "lon": position[1],
-        "radius_m": 30,
-        "texts": {
-            "vi": {"title": f"Điểm {slug}", "text": "Xin chào."},
-            "en": {"title": f"Point {slug}", "text": "Hi."},
-        },
-    }
-    body.update(overrides)
-    return body
-
-
-def audio_b64(path: Path = OPUS_SAMPLE) -> str:
-    return base64.b64encode(path.read_bytes()).decode()
+from service.tourism.seeding import seed_tourism
+from tests.support.tourism import P1, P2, P3, SITE, Client, audio_b64, point_payload, site_payload
 
 
 @pytest.fixture
 async def editor(make_user: Callable[..., Awaitable[dict[str, str]]]) -> dict[str, str]:
     return await make_user("editor")
-
-
-Client = AsyncTestClient[Litestar]
 
 
 @pytest.fixture
@@ -119,11 +68,3 @@ async def seeded(db: asyncpg.Connection, settings: Settings) -> str:
 
     await init_connection(db)
     return await seed_tourism(db, None, settings)
-
-
-def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["code"] == code, body
-    return body

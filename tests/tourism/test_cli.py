@@ -13,8 +13,8 @@ import pytest
 from service.__main__ import main
 from service.settings import Settings
 from tests.conftest import TEST_JWT_SECRET
-from tests.tourism.conftest import Client
-from tests.tourism.webvtt_check import check_webvtt
+from tests.support.tourism import Client
+from tests.support.webvtt import check_webvtt
 
 BASE = "https://trace.example.vn"
 

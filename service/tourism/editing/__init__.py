@@ -1,0 +1,1 @@
+"""Editors write heritage content: sites, points, tours, and narration tracks (uploaded or synthesised)."""

@@ -1,0 +1,37 @@
+"""Per-worker caches of the tourism hot paths, dropped by change notifications (service/core/changes.py).
+
+A site's version moves on every content change (migration 0030) and each change of a site row is
+announced as `tourism_sites:<slug>` (migration 0031): so the guide's point index and the offline pack's
+version are safe to keep until that notification arrives, and are never trusted while it cannot.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+
+from service.core.cache import InvalidatedCache
+from service.core.changes import ChangeFeed
+from service.tourism.guide.index import SiteGuide
+
+
+class TourismCaches:
+    def __init__(self, feed: ChangeFeed | None) -> None:
+        self.site_versions: InvalidatedCache[str, int] = InvalidatedCache(feed, maxsize=512)
+        self.guides: InvalidatedCache[str, SiteGuide] = InvalidatedCache(feed, maxsize=64)
+        if feed is not None:
+            feed.subscribe(self.on_change)
+
+    def on_change(self, table: str, key: str) -> None:
+        if table == "tourism_sites":
+            self.site_versions.evict(key)
+            self.guides.evict(key)
+        elif table == "*":
+            self.site_versions.clear()
+            self.guides.clear()
+
+
+@asynccontextmanager
+async def tourism_lifespan(app: Litestar) -> AsyncIterator[None]:
+    app.state.tourism_caches = TourismCaches(getattr(app.state, "change_feed", None))
+    yield

@@ -1,0 +1,50 @@
+"""Public routes of the audio guide: what to play at a position, and the offline pack of a site."""
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+
+from service.tourism.guide.caches import TourismCaches
+from service.tourism.guide.offline import current_offline_etag, etag_matches, offline_manifest
+from service.tourism.guide.schemas import GuideAnswer, PositionReport
+from service.tourism.guide.service import guide_position
+from service.tourism.params import LangQuery, base_url
+
+
+class GuideController(Controller):
+    path = "/api/v1"
+    tags = ["tourism: guide"]
+
+    @post(
+        "/guide/position",
+        operation_id="guide_position",
+        summary="What to play at this position",
+        exclude_from_auth=True,
+        status_code=200,
+    )
+    async def position(self, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
+        """What to play now at this position, and the next stop with distance and bearing."""
+        caches: TourismCaches = state.tourism_caches
+        return await guide_position(state.pool, caches.guides, data, base_url(state))
+
+    @get(
+        "/sites/{slug:str}/offline",
+        operation_id="site_offline_pack",
+        summary="Get a site's offline pack",
+        exclude_from_auth=True,
+    )
+    async def offline_pack(
+        self, request: Request[Any, Any, Any], state: State, slug: FromPath[str], lang: LangQuery = "vi"
+    ) -> Response[Any]:
+        """The offline manifest; 304 when If-None-Match carries the current ETag (no manifest is built)."""
+        origin = base_url(state)
+        headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+        if request.headers.get("if-none-match"):
+            caches: TourismCaches = state.tourism_caches
+            etag = await current_offline_etag(state.pool, caches.site_versions, slug, lang, origin)
+            if etag_matches(request.headers.get("if-none-match"), etag):
+                return Response(b"", status_code=304, headers={**headers, "ETag": etag})
+        manifest = await offline_manifest(state.pool, slug, lang, origin)
+        return Response(manifest, headers={**headers, "ETag": manifest.etag})

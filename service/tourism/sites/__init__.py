@@ -1,0 +1,1 @@
+"""Published heritage content: the read model (schemas, queries), its public views, GeoJSON and search."""
