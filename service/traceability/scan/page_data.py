@@ -48,6 +48,13 @@ class UnitInfo(msgspec.Struct, kw_only=True):
     flag_reason: str | None
 
 
+class NotRegistered(msgspec.Struct, kw_only=True):
+    """A lot or serial a shopper scanned that the producer never registered (the resolver walked up to the GTIN)."""
+
+    lot: str | None = None
+    serial: str | None = None
+
+
 class PageData(msgspec.Struct, kw_only=True):
     """Everything the page and the app JSON show; batch fields are None on a product (GTIN-only) page."""
 
@@ -75,6 +82,7 @@ class PageData(msgspec.Struct, kw_only=True):
     where_to_buy: list[str] = msgspec.field(default_factory=list)
     nearby: list[PlaceRef] = msgspec.field(default_factory=list)
     unit: UnitInfo | None = None
+    not_registered: NotRegistered | None = None
 
 
 class PageVersion(msgspec.Struct, frozen=True, kw_only=True):
@@ -174,3 +182,24 @@ async def product_page_data(conn: asyncpg.Connection, gtin14: str) -> PageData |
 
 
 # --- the per-worker cache ------------------------------------------------------------------------
+
+
+async def registered_qualifiers(
+    conn: asyncpg.Connection, gtin14: str, lot: str | None, serial: str | None
+) -> tuple[bool, bool]:
+    """(is the lot registered for this GTIN, is the serial) — True for one not asked about."""
+    row = await conn.fetchrow(
+        """
+        select $2::text is null or exists (
+                   select 1 from batches b join products p on p.id = b.product_id
+                   where p.gtin14 = $1 and b.lot = $2) as lot_known,
+               $3::text is null or exists (
+                   select 1 from units u join batches b on b.id = u.batch_id join products p on p.id = b.product_id
+                   where p.gtin14 = $1 and u.serial = $3 and ($2::text is null or b.lot = $2)) as serial_known
+        """,
+        gtin14,
+        lot,
+        serial,
+    )
+    assert row is not None
+    return bool(row["lot_known"]), bool(row["serial_known"])

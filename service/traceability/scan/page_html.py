@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 
 from service.core import clock
-from service.traceability.scan.page_data import PageData, UnitInfo
+from service.traceability.scan.page_data import NotRegistered, PageData, UnitInfo
 
 UNIT_TOP = "<!--unit-top-->"
 UNIT_INFO = "<!--unit-info-->"
@@ -24,6 +24,7 @@ CSS = (
     "main{max-width:40rem;margin:0 auto;padding:0 1rem 2rem}h1{font-size:1.5rem;margin:.5rem 0}"
     "h2{font-size:1.1rem;margin:1.5rem 0 .5rem}img{max-width:100%;height:auto;border-radius:.5rem}"
     ".alert{padding:1rem;margin:0 -1rem 1rem;font-weight:600}.recall{background:#b00020;color:#fff}"
+    ".notice{background:#fff4ce;color:#3d2e00}"
     ".fake{background:#ffb300;color:#1b1b1b}.ok{color:#1e6b35}.badge{display:inline-block;padding:0 .5rem;"
     "border-radius:1rem;background:#1e6b35;color:#fff;font-size:.85rem}.stars{color:#c77c02}"
     "ol,ul{padding-left:1.2rem}li{margin:.3rem 0}.muted{color:#5c5c5c;font-size:.9rem}"
@@ -39,6 +40,9 @@ CONTENT_SECURITY_POLICY = (
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
         "recall": "THU HỒI: lô hàng này đã bị thu hồi. Xin đừng sử dụng sản phẩm.",
+        "unknown_lot": "Lô “{lot}” không có trong hồ sơ của nhà sản xuất.",
+        "unknown_serial": "Mã “{serial}” không có trong hồ sơ của nhà sản xuất.",
+        "unknown_hint": "Dưới đây là thông tin chung về sản phẩm; nếu nghi ngờ, hãy hỏi nơi bán hoặc nhà sản xuất.",
         "fake": (
             "CẢNH BÁO: mã này bị quét bất thường và có thể là hàng giả. Hãy hỏi người bán hoặc báo cơ quan chức năng."
         ),
@@ -67,6 +71,9 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "en": {
         "recall": "RECALLED: this batch has been recalled. Please do not use the product.",
+        "unknown_lot": "Lot “{lot}” is not in the producer's records.",
+        "unknown_serial": "Serial “{serial}” is not in the producer's records.",
+        "unknown_hint": "Below is the product's general information; if in doubt, ask the shop or the producer.",
         "fake": "WARNING: this code has been scanned suspiciously and may be counterfeit. Ask the seller or report it.",
         "genuine": "This code is genuine.",
         "first_scan": "First scanned",
@@ -150,6 +157,16 @@ def json_ld(data: PageData, page_url: str, lang: str) -> str:
     return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _not_registered(asked: NotRegistered, t: dict[str, str]) -> str:
+    """Plain words, not a verdict: the code is not in the producer's records; it does not say the pack is fake."""
+    parts = []
+    if asked.lot is not None:
+        parts.append(t["unknown_lot"].format(lot=e(asked.lot)))
+    if asked.serial is not None:
+        parts.append(t["unknown_serial"].format(serial=e(asked.serial)))
+    return f'<div class="alert notice" role="status" id="chua-dang-ky">{" ".join(parts)} {e(t["unknown_hint"])}</div>'
+
+
 def render_page(data: PageData, *, lang: str, page_url: str, today: date) -> str:
     """The cached part of the page, with markers where the unit's status goes."""
     t = TEXT[lang]
@@ -164,6 +181,8 @@ def render_page(data: PageData, *, lang: str, page_url: str, today: date) -> str
     if data.status == "recalled":
         reason = f"<br>{e(data.recall_reason)}" if data.recall_reason else ""
         out.append(f'<div class="alert recall" role="alert" id="recall">{e(t["recall"])}{reason}</div>')
+    if data.not_registered is not None:
+        out.append(_not_registered(data.not_registered, t))
     out.append(UNIT_TOP)
     if data.photos:
         out.append(

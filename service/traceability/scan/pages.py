@@ -17,7 +17,15 @@ from service.core.errors import NotFound
 from service.media.service import public_url
 from service.traceability.ports import NearbySites, PlaceRef
 from service.traceability.scan.caches import PageEntry, TraceCaches
-from service.traceability.scan.page_data import PageData, UnitInfo, batch_page_data, page_version, product_page_data
+from service.traceability.scan.page_data import (
+    NotRegistered,
+    PageData,
+    UnitInfo,
+    batch_page_data,
+    page_version,
+    product_page_data,
+    registered_qualifiers,
+)
 
 log = logging.getLogger("service.traceability.scan.pages")
 
@@ -79,13 +87,29 @@ async def batch_page(
 
 
 async def product_page(
-    pool: asyncpg.Pool, gtin14: str, *, nearby_sites: NearbySites | None, lang: str, base_url: str
+    pool: asyncpg.Pool,
+    gtin14: str,
+    *,
+    nearby_sites: NearbySites | None,
+    lang: str,
+    base_url: str,
+    lot: str | None = None,
+    serial: str | None = None,
 ) -> tuple[PageData, str]:
-    """The product-level page a bare GTIN resolves to, and its version; NotFound for unknown GTINs."""
+    """The product-level page a bare GTIN resolves to, and its version; NotFound for unknown GTINs.
+
+    With the lot or serial a shopper scanned (the resolver walked up because it is not registered), the page
+    says so; checked here again, so a hand-made URL cannot claim that a registered lot is unknown.
+    """
     async with borrow(pool) as conn:  # released before tourism is asked for nearby sites
         data = await product_page_data(conn, gtin14)
+        lot_known, serial_known = (
+            await registered_qualifiers(conn, gtin14, lot, serial) if lot or serial else (True, True)
+        )
     if data is None:
         raise NotFound("no product has this GTIN", code="identifier_not_found")
+    if not lot_known or not serial_known:
+        data.not_registered = NotRegistered(lot=None if lot_known else lot, serial=None if serial_known else serial)
     _photo_urls(data, base_url)
     data.nearby = await nearby_places(nearby_sites, data, lang)
-    return data, f"product|{time.monotonic()}"
+    return data, f"product|{time.monotonic()}|{lot}|{serial}"

@@ -3,10 +3,15 @@
 Link types are GS1 Web Vocabulary terms (https://gs1.org/voc/). Each level of the identifier tree
 (GTIN -> lot -> serial) has its own links; a request gets the links of its level and every level
 above it (walk-up), and exactly one default link: the most specific shopper page.
+
+A lot or serial of a known GTIN that the producer never registered walks up to the GTIN: its links are
+the GTIN's, their pages carrying the unknown qualifier so the product page can say plainly that this
+lot or serial is not in the producer's records (without calling the product fake).
 """
 
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote_plus
 
 import asyncpg
 import msgspec
@@ -25,6 +30,11 @@ EPCIS_TYPE = "application/ld+json"
 LANGS = ["vi", "en"]
 # linkType values a client may ask for, besides linkset/all.
 SUPPORTED_LINK_TYPES = ("defaultLink", "pip", "traceability", "epcis", "certificationInfo", "verificationService")
+# Contexts that tell two links of one type apart (?context=batch or ?context=product).
+BATCH_CONTEXT = "batch"
+PRODUCT_CONTEXT = "product"
+# Query parameters the resolver itself consumes; every other pair is passed on to the target.
+RESOLVER_PARAMETERS = frozenset({"linkType", "context"})
 
 
 class Target(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,6 +50,13 @@ class Target(msgspec.Struct, frozen=True, kw_only=True):
     has_certifications: bool = False
     unit_id: uuid.UUID | None = None
     serial: str | None = None
+    # set when the request's lot or serial is not registered and the resolver walked up to the GTIN
+    unknown_lot: str | None = None
+    unknown_serial: str | None = None
+
+    @property
+    def walked_up(self) -> bool:
+        return self.unknown_lot is not None or self.unknown_serial is not None
 
 
 class Link(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -47,6 +64,8 @@ class Link(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     title: str
     type: str
     hreflang: list[str] = msgspec.field(default_factory=lambda: list(LANGS))
+    # what the link is about when one link type has several: "batch" or "product" (the ?context= a client sends)
+    context: list[str] | None = None
 
 
 _BATCH_COLUMNS = """
@@ -60,6 +79,17 @@ _BATCH_COLUMNS = """
 
 
 async def resolve_digital_link(conn: asyncpg.Connection, link: DigitalLink) -> Target | None:
+    """The target of the link's own level; an unregistered lot or serial of a known GTIN walks up to the GTIN."""
+    found = await _resolve_level(conn, link)
+    if found is not None or (link.lot is None and link.serial is None):
+        return found
+    product = await _resolve_level(conn, DigitalLink(gtin=link.gtin))
+    if product is None:
+        return None
+    return msgspec.structs.replace(product, unknown_lot=link.lot, unknown_serial=link.serial)
+
+
+async def _resolve_level(conn: asyncpg.Connection, link: DigitalLink) -> Target | None:
     """One round trip whatever the level."""
     if link.lot is None and link.serial is None:
         row = await conn.fetchrow(
@@ -112,8 +142,13 @@ async def resolve_short_link(conn: asyncpg.Connection, link: ShortLink) -> Targe
 # --- links ---------------------------------------------------------------------------------------
 
 
-def product_page(base_url: str, gtin14: str) -> str:
-    return f"{base_url}/p/{gtin14}"
+def product_page(
+    base_url: str, gtin14: str, *, unknown_lot: str | None = None, unknown_serial: str | None = None
+) -> str:
+    """The product page; with the lot or serial a shopper scanned that the producer never registered."""
+    asked = [(name, value) for name, value in (("lot", unknown_lot), ("serial", unknown_serial)) if value is not None]
+    query = "&".join(f"{name}={quote(value, safe='')}" for name, value in asked)
+    return f"{base_url}/p/{gtin14}" + (f"?{query}" if query else "")
 
 
 def batch_page(base_url: str, code: str, serial: str | None = None) -> str:
@@ -143,7 +178,14 @@ def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]
         page = batch_page(base_url, target.code)
         batch_links: dict[str, list[Link]] = {
             "defaultLink": [Link(href=page, title="Nguồn gốc lô hàng / Batch origin", type="text/html")],
-            "pip": [Link(href=page, title="Thông tin sản phẩm / Product information", type="text/html")],
+            "pip": [
+                Link(
+                    href=page,
+                    title="Thông tin sản phẩm của lô / Product information for this batch",
+                    type="text/html",
+                    context=[BATCH_CONTEXT],
+                )
+            ],
             "traceability": [
                 Link(href=page, title="Hành trình lô hàng / Batch journey", type="text/html"),
                 Link(href=page, title="Batch journey (JSON)", type="application/json"),
@@ -162,11 +204,15 @@ def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]
             ]
         levels.append(batch_links)
     if target.gtin14 is not None:
-        page = product_page(base_url, target.gtin14)
+        page = product_page(
+            base_url, target.gtin14, unknown_lot=target.unknown_lot, unknown_serial=target.unknown_serial
+        )
+        title = "Thông tin sản phẩm / Product information"
         levels.append(
             {
-                "defaultLink": [Link(href=page, title="Thông tin sản phẩm / Product information", type="text/html")],
-                "pip": [Link(href=page, title="Thông tin sản phẩm / Product information", type="text/html")],
+                "defaultLink": [Link(href=page, title=title, type="text/html")],
+                # a lot's page is product information too: the two pip links differ by context
+                "pip": [Link(href=page, title=title, type="text/html", context=[PRODUCT_CONTEXT])],
             }
         )
     return levels
@@ -210,16 +256,47 @@ def normalize_link_type(raw: str) -> str | None:
     return None
 
 
-def choose_link(links: list[Link], accept: str, accept_language: str) -> Link:
-    """Pick among links of one type by Accept (JSON vs HTML); every page speaks both languages."""
+class Ambiguous(Exception):
+    """Several links fit the request equally well: the client gets 300 Multiple Choices with the list."""
+
+    def __init__(self, links: list[Link]) -> None:
+        super().__init__("several links fit this request")
+        self.links = links
+
+
+def choose_link(links: list[Link], accept: str, accept_language: str, context: str | None = None) -> Link:
+    """Pick among links of one type: by ?context=, then Accept (JSON vs HTML); every page speaks both languages.
+
+    Links that stay tied after that are told apart by walk-up: the first one is the most specific level's
+    (the request's own item). Only links a client could not tell apart at all (same type, languages and
+    context) are ambiguous: `Ambiguous` with them.
+    """
+    if context is not None:
+        links = [link for link in links if link.context is not None and context in link.context] or links
     if "application/json" in accept and "text/html" not in accept:
-        for link in links:
-            if link.type == "application/json":
-                return link
-    for link in links:
-        if link.type == "text/html":
-            return link
-    return links[0]
+        preferred = [link for link in links if link.type == "application/json"]
+    else:
+        preferred = [link for link in links if link.type == "text/html"]
+    candidates = preferred or links
+    first = candidates[0]
+    twins = [
+        link
+        for link in candidates
+        if link.type == first.type and link.hreflang == first.hreflang and link.context == first.context
+    ]
+    if len(twins) > 1:
+        raise Ambiguous(twins)
+    return first
+
+
+def forwarded_query(raw_query: str) -> str:
+    """The request's query string less the resolver's own parameters, pairs kept as sent and in order."""
+    kept = [
+        pair
+        for pair in raw_query.split("&")
+        if pair and unquote_plus(pair.partition("=")[0]) not in RESOLVER_PARAMETERS
+    ]
+    return "&".join(kept)
 
 
 def link_header(anchor: str, *, same_as: str | None = None, with_context: bool = False) -> str:
@@ -272,4 +349,7 @@ async def cached_target(
     target = await caches.targets.get_or_load(anchor, load)
     if target is not None and target.batch_id is not None:
         caches.track(target.batch_id, "targets", anchor)
+    if target is not None and target.walked_up:
+        # no change notification names a lot that does not exist yet: ask again next time
+        caches.targets.evict(anchor)
     return target

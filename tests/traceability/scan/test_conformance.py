@@ -1,8 +1,10 @@
-"""GS1-Conformant Resolver 1.2: one test per applicable statement of shared/standards/gs1-resolver/Conformance1_2.txt.
+"""GS1-Conformant Resolver 1.2: one test per applicable statement of tests/standards/gs1-resolver/Conformance1_2.txt.
 
 Not applicable here: HTTPS (TLS ends at the platform's proxy; PUBLIC_BASE_URL is https in production),
 gs1:handledBy (we never redirect on a company prefix). Compression vectors and edge cases are in
-test_dl_compression.py; the public EPCIS document behind gs1:epcis in test_public_epcis.py.
+tests/traceability/identifiers/test_compression.py; the public EPCIS document behind gs1:epcis in
+test_public_epcis.py. Statements of GS1's resolver test suite beyond that list (walk-up on unknown
+qualifiers, the resolver's own parameters, ambiguous links) are at the end.
 """
 
 import json
@@ -94,9 +96,11 @@ async def test_syntax_errors_are_400(client: AsyncTestClient[Litestar], path: st
 
 async def test_no_200_for_an_error(client: AsyncTestClient[Litestar], batch: dict[str, Any]) -> None:
     """'SHALL NOT use a 200 OK response code with a resource that indicates an error condition.'"""
-    unknown = await client.get(f"/01/{GTIN}/10/NOPE")
+    unknown = await client.get("/01/08935049510024/10/NOPE")  # a GTIN nobody registered (a known one walks up)
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "identifier_not_found"
+    missing_type = await client.get(dl(batch), params={"linkType": "gs1:recipeInfo"})
+    assert missing_type.status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -217,7 +221,7 @@ async def test_query_string_passes_through(client: AsyncTestClient[Litestar], ba
     response = await client.get(f"{dl(batch)}?utm_source=pack&campaign=t%E1%BA%BFt")
     assert response.headers["location"] == f"{BASE}/trace/{batch['code']}?utm_source=pack&campaign=t%E1%BA%BFt"
     typed = await client.get(f"{dl(batch)}?linkType=gs1:certificationInfo&x=1")
-    assert typed.headers["location"] == f"{BASE}/trace/{batch['code']}?linkType=gs1:certificationInfo&x=1#chung-nhan"
+    assert typed.headers["location"] == f"{BASE}/trace/{batch['code']}?x=1#chung-nhan"
 
 
 async def test_link_header_on_every_answer(client: AsyncTestClient[Litestar], batch: dict[str, Any]) -> None:
@@ -295,3 +299,121 @@ async def test_trailing_slash_tolerated(client: AsyncTestClient[Litestar], batch
     response = await client.get(dl(batch) + "/")
     assert response.status_code == 307
     assert response.headers["location"] == f"{BASE}/trace/{batch['code']}"
+
+
+# --- GS1 resolver test suite: statements beyond Conformance 1.2's list ----------------------------------------
+
+
+async def test_unknown_lot_of_a_known_gtin_walks_up_to_the_product(
+    client: AsyncTestClient[Litestar], batch: Any
+) -> None:
+    """'For each supported primary key, a resolver SHALL support all its key qualifiers': a lot the producer never
+    registered is answered with the GTIN's links, not 404; the product page says so in plain words."""
+    response = await client.get(f"/01/{GTIN}/10/LO-LA")
+    assert response.status_code == 307
+    assert response.headers["location"] == f"{BASE}/p/{GTIN}?lot=LO-LA"
+    page = await client.get(f"/p/{GTIN}", params={"lot": "LO-LA"})
+    assert page.status_code == 200
+    assert "Lô “LO-LA” không có trong hồ sơ của nhà sản xuất." in page.text
+    assert "giả" not in page.text and "CẢNH BÁO" not in page.text  # not a verdict
+    english = await client.get(f"/p/{GTIN}", params={"lot": "LO-LA", "lang": "en"})
+    assert "Lot “LO-LA” is not in the producer's records." in english.text
+    as_json = await client.get(f"/p/{GTIN}", params={"lot": "LO-LA"}, headers={"Accept": "application/json"})
+    assert as_json.json()["not_registered"] == {"lot": "LO-LA", "serial": None}
+
+
+async def test_unknown_serial_walks_up_and_a_registered_lot_is_never_called_unknown(
+    client: AsyncTestClient[Litestar], batch: Any
+) -> None:
+    response = await client.get(f"{dl(batch)}/21/KHONGCO")
+    assert response.headers["location"] == f"{BASE}/p/{GTIN}?lot={quote(batch['lot'], safe='')}&serial=KHONGCO"
+    page = await client.get(response.headers["location"].removeprefix(BASE))
+    assert "Mã “KHONGCO” không có trong hồ sơ của nhà sản xuất." in page.text
+    assert "Lô “" not in page.text  # the lot itself is registered: a hand-made URL cannot say otherwise
+    plain = await client.get(f"/p/{GTIN}", params={"lot": batch["lot"]})
+    assert "không có trong hồ sơ" not in plain.text
+
+
+async def test_unknown_gtin_is_still_404_problem(client: AsyncTestClient[Litestar], batch: Any) -> None:
+    response = await client.get("/01/08935049510024/10/X1")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "identifier_not_found"
+
+
+async def test_linkset_of_an_unknown_lot_is_the_gtins(client: AsyncTestClient[Litestar], batch: Any) -> None:
+    body = (await client.get(f"/01/{GTIN}/10/LO-LA", params={"linkType": "linkset"})).json()
+    validate_linkset(body)
+    context = body["linkset"][0]
+    assert context["anchor"] == f"{BASE}/01/{GTIN}/10/LO-LA"
+    hrefs = {link["href"] for links in context.values() if isinstance(links, list) for link in links}
+    assert hrefs == {f"{BASE}/p/{GTIN}?lot=LO-LA"}  # only the GTIN level: no batch or unit links
+    assert context[VOC + "defaultLink"][0]["href"] == f"{BASE}/p/{GTIN}?lot=LO-LA"
+
+
+async def test_unknown_lot_scans_are_a_signal_for_the_producer_and_inspectors(
+    client: AsyncTestClient[Litestar], app: Litestar, db: Any, make_user: Any, batch: Any
+) -> None:
+    from tests.support.factories import join_organization
+
+    for _ in range(3):
+        await client.get(f"/01/{GTIN}/10/LO-LA")
+    await client.head(f"/01/{GTIN}/10/LO-LA")  # HEAD is not a scan
+    await app.state.unknown_scans.flush()
+    owner = await make_user("cooperative")
+    await join_organization(db, owner, batch["org_id"])
+    mine = (await client.get("/api/v1/scans/unknown-identifiers", headers=owner)).json()
+    assert [(row["gtin14"], row["lot"], row["serial"], row["scans"]) for row in mine] == [(GTIN, "LO-LA", None, 3)]
+    inspector = (await client.get("/api/v1/scans/unknown-identifiers", headers=await make_user("inspector"))).json()
+    assert [row["lot"] for row in inspector] == ["LO-LA"]
+    stranger = await make_user("farmer")
+    await client.post(
+        "/api/v1/organizations",
+        json={"kind": "household", "name": "Hộ khác", "commune_code": "05503"},
+        headers=stranger,
+    )
+    assert (await client.get("/api/v1/scans/unknown-identifiers", headers=stranger)).json() == []
+    editor = await client.get("/api/v1/scans/unknown-identifiers", headers=await make_user("editor"))
+    assert editor.status_code == 403
+
+
+async def test_the_resolvers_own_parameters_stay_with_it(client: AsyncTestClient[Litestar], batch: Any) -> None:
+    """linkType and context are consumed by the resolver; every other pair is passed on, after the target's own
+    query and before its fragment."""
+    typed = await client.get(f"{dl(batch)}?utm_source=nhan&linkType=gs1%3AcertificationInfo&context=batch&b=2")
+    assert typed.headers["location"] == f"{BASE}/trace/{batch['code']}?utm_source=nhan&b=2#chung-nhan"
+    walked = await client.get(f"/01/{GTIN}/10/LO-LA?linkType=gs1:pip&utm_source=nhan")
+    assert walked.headers["location"] == f"{BASE}/p/{GTIN}?lot=LO-LA&utm_source=nhan"
+
+
+async def test_two_product_information_links_differ_by_context(client: AsyncTestClient[Litestar], batch: Any) -> None:
+    """No ambiguous duplicates: the lot's and the GTIN's gs1:pip links carry different contexts, the request's
+    ?context= chooses, and without one the item's own (most specific) level is the answer."""
+    context = (await client.get(dl(batch), params={"linkType": "linkset"})).json()["linkset"][0]
+    pips = context[VOC + "pip"]
+    assert sorted(link["context"][0] for link in pips) == ["batch", "product"]
+    default = await client.get(dl(batch), params={"linkType": "gs1:pip"})
+    assert default.headers["location"] == f"{BASE}/trace/{batch['code']}"
+    product = await client.get(dl(batch), params={"linkType": "gs1:pip", "context": "product"})
+    assert product.headers["location"] == f"{BASE}/p/{GTIN}"
+
+
+def test_links_no_request_can_tell_apart_are_a_multiple_choice() -> None:
+    """'300 Multiple Choices' when a request cannot choose: two links alike in type, languages and context."""
+    from service.traceability.scan import resolve as rs
+
+    twins = [
+        rs.Link(href="https://a.example/1", title="A", type="text/html"),
+        rs.Link(href="https://a.example/2", title="B", type="text/html"),
+    ]
+    with pytest.raises(rs.Ambiguous) as tie:
+        rs.choose_link(twins, "text/html", "vi")
+    assert [link.href for link in tie.value.links] == ["https://a.example/1", "https://a.example/2"]
+    assert (
+        rs.choose_link(
+            [*twins[:1], rs.Link(href="https://a.example/j", title="J", type="application/json")],
+            "application/json",
+            "vi",
+        ).href
+        == "https://a.example/j"
+    )

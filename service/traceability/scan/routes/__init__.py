@@ -11,6 +11,7 @@ from service.traceability.scan.routes.resolver import (
     resolve_short,
     resolver_description,
 )
+from service.traceability.scan.routes.unknown import UnknownIdentifierScansController
 
 route_handlers: list[ControllerRouterHandler] = [
     resolve_gtin,
@@ -20,5 +21,6 @@ route_handlers: list[ControllerRouterHandler] = [
     ShopperPageController,
     BatchCodesController,
     ScanAlertsController,
+    UnknownIdentifierScansController,
     public_batch_epcis,
 ]

@@ -1,7 +1,7 @@
 """Routes of the shopper pages (batch, unit, product): HTML for browsers, JSON for apps (content negotiation)."""
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response
@@ -9,7 +9,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.handlers import route
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 
 from service.core import clock
 from service.settings import Settings
@@ -28,6 +28,10 @@ NearbySitesDependency = NamedDependency[NearbySites | None]
 
 
 HTML_TYPE = "text/html; charset=utf-8"
+Qualifier = Annotated[
+    str | None,
+    QueryParameter(min_length=1, max_length=20, description="a lot or serial scanned that is not registered"),
+]
 
 
 def page_language(request: Request[Any, Any, Any]) -> str:
@@ -154,12 +158,20 @@ class ShopperPageController(Controller):
         state: State,
         gtin: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
+        lot: Qualifier = None,
+        serial: Qualifier = None,
     ) -> Response[Any]:
-        """The product-level page a bare GTIN resolves to."""
+        """The product-level page a bare GTIN resolves to (saying so when the scanned lot or serial is unknown)."""
         link = _parse(parse_digital_link, f"/01/{gtin}")
         settings: Settings = state.settings
         data, version = await pages.product_page(
-            state.pool, link.gtin, nearby_sites=nearby_sites, lang=page_language(request), base_url=settings.base_url
+            state.pool,
+            link.gtin,
+            nearby_sites=nearby_sites,
+            lang=page_language(request),
+            base_url=settings.base_url,
+            lot=lot,
+            serial=serial,
         )
         page_url = rs.product_page(settings.base_url, link.gtin)
         return page_response(request, data, {}, None, version, page_url)

@@ -4,6 +4,7 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.enums import HttpMethod
@@ -18,6 +19,7 @@ from service.traceability.identifiers.digital_link import DigitalLink, ShortLink
 from service.traceability.scan import resolve as rs
 from service.traceability.scan.routes.common import _parse, per_method
 from service.traceability.scan.scans import ScanRecorder, coarse_position
+from service.traceability.scan.unknown import UnknownScanCounter
 
 log = logging.getLogger("service.traceability.resolver_routes")
 
@@ -71,9 +73,24 @@ async def resolve(
         candidates = rs.merged_links(target, base).get(wanted) if wanted else None
         if not candidates:
             raise NotFound(f"this item has no link of type {link_type}", code="link_type_not_found", headers=headers)
-        chosen = rs.choose_link(candidates, accept, request.headers.get("accept-language", ""))
-        query = "&".join(q for q in (carried, request.scope["query_string"].decode("latin-1")) if q)
+        try:
+            chosen = rs.choose_link(
+                candidates,
+                accept,
+                request.headers.get("accept-language", ""),
+                request.query_params.get("context"),
+            )
+        except rs.Ambiguous as tie:  # links no request attribute can tell apart: the client chooses
+            return Response(
+                {"linkType": rs.GS1_VOC + str(wanted), "links": [msgspec.to_builtins(link) for link in tie.links]},
+                status_code=300,
+                headers=headers,
+            )
+        query = "&".join(q for q in (carried, rs.forwarded_query(request.scope["query_string"].decode("latin-1"))) if q)
         response = Response(b"", status_code=307, headers={**headers, "Location": rs.with_query(chosen.href, query)})
+    if request.method == HttpMethod.GET and target.walked_up:
+        unknown: UnknownScanCounter = state.unknown_scans
+        unknown.record(target.product_id, lot=target.unknown_lot, serial=target.unknown_serial)
     if request.method == HttpMethod.GET and target.batch_id is not None:
         recorder: ScanRecorder = state.scan_recorder
         recorder.record(
