@@ -107,6 +107,29 @@ async def _narrate(dsn: str, settings: Settings, site: str, lang: str) -> None:
     print(f"narrated {made} machine-generated {what} for {site} in {lang}" + ("" if made else " (none missing)"))
 
 
+async def _worker(dsn: str, settings: Settings) -> None:
+    """The scheduled jobs in a process of their own, until SIGTERM or Ctrl-C (a run in progress is cancelled)."""
+    from service.jobs import JobContext, JobRunner
+    from service.schedule import scheduled_jobs
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, init=init_connection)
+    try:
+        async with build_media_store(settings) as store:
+            runner = JobRunner(
+                JobContext(pool, store, settings), scheduled_jobs(), tick_seconds=settings.jobs_tick_seconds
+            )
+            runner.start()
+            print(f"job worker {runner.worker}: {', '.join(job.name for job in runner.jobs)}", flush=True)
+            await stop.wait()
+            await runner.close()
+    finally:
+        await pool.close()
+
+
 def serve(settings: Settings, dsn: str) -> int:
     """Run granian in its own session and stop it with one SIGTERM.
 
@@ -147,6 +170,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     sub.add_parser("serve", help="run the HTTP server (migrates first)")
     sub.add_parser("migrate", help="apply pending migrations")
     sub.add_parser("seed", help="load the demo data (idempotent)")
+    sub.add_parser("worker", help="run the scheduled jobs (one leader at a time across machines) until stopped")
     cu = sub.add_parser("create-user", help="create a user of any role (bootstrap an admin)")
     cu.add_argument("--role", choices=ROLES, required=True)
     cu.add_argument("--phone", required=True)
@@ -173,6 +197,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                 asyncio.run(_narrate(dsn, settings, args.site, args.lang))
             elif args.command == "create-user":
                 asyncio.run(_create_user(dsn, args))
+            elif args.command == "worker":
+                asyncio.run(_worker(dsn, settings))
             elif args.command == "serve":
                 asyncio.run(_migrate(dsn))
                 return serve(settings, dsn)

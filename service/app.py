@@ -24,7 +24,9 @@ from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
 from service.core.observability import RequestIdMiddleware
 from service.core.openapi import document_problems, summarise_operations
+from service.jobs import jobs_lifespan
 from service.media import routes as media_routes
+from service.schedule import scheduled_jobs
 from service.settings import Settings
 from service.storage import storage_lifespan
 
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             storage_lifespan,
             traceability.lifespan,
             tourism.lifespan,
+            jobs_lifespan(scheduled_jobs),
         ],
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],

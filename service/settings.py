@@ -40,6 +40,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_attempts: Annotated[int, Meta(ge=1)] = 5
     login_window_seconds: Annotated[int, Meta(ge=1)] = 300
     upload_url_ttl_seconds: Annotated[int, Meta(ge=60)] = 900
+    # scheduled jobs (service/jobs): inside `serve` on one machine; JOBS_IN_SERVER=false where a worker runs them
+    jobs_in_server: bool = True
+    jobs_tick_seconds: Annotated[float, Meta(gt=0)] = 5.0
+    # a phone may retry a queued request for this long and still get the stored answer
+    idempotency_ttl_days: Annotated[int, Meta(ge=1)] = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

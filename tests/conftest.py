@@ -98,6 +98,7 @@ def settings(database_url: str, media_dir: Path) -> Settings:
         public_base_url="https://trace.example.vn",
         db_pool_min=0,
         db_pool_max=8,
+        jobs_in_server=False,  # tests of the job runner start their own
     )
 
 

@@ -49,3 +49,17 @@ def test_dockerfile_runs_the_cli_and_ships_migrations() -> None:
     assert 'CMD ["python", "-m", "service", "serve"]' in dockerfile
     assert "COPY migrations" in dockerfile
     assert "COPY assets" in dockerfile
+
+
+def test_fly_runs_the_scheduled_jobs_in_a_worker_process_group() -> None:
+    config = fly()
+    processes = config["processes"]
+    for name, command in processes.items():
+        parts = command.split()
+        assert parts[:3] == ["python", "-m", "service"], name
+        with pytest.raises(SystemExit) as exit_:
+            main([*parts[3:], "--help"])
+        assert exit_.value.code == 0, f"`{command}` is not a command of the CLI"
+    assert processes["worker"] == "python -m service worker"
+    assert config["env"]["JOBS_IN_SERVER"] == "false"  # the web machines leave the jobs to the worker
+    assert config["http_service"]["processes"] == ["app"]

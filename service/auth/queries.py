@@ -78,3 +78,11 @@ async def record_failure(conn: asyncpg.Connection, keys: list[str], window: int)
 
 async def clear_failures(conn: asyncpg.Connection, key: str) -> None:
     await conn.execute("delete from login_failures where key = $1", key)
+
+
+async def delete_stale_failures(conn: asyncpg.Connection, window: int) -> int:
+    """Failure counters whose window has passed count for nothing: remove them; returns how many."""
+    deleted = await conn.fetch(
+        "delete from login_failures where window_start < now() - make_interval(secs => $1) returning 1", window
+    )
+    return len(deleted)

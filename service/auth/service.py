@@ -11,6 +11,7 @@ from litestar.security.jwt import JWTAuth
 
 from service.auth.queries import (
     clear_failures,
+    delete_stale_failures,
     insert_user,
     recent_failures,
     record_failure,
@@ -124,3 +125,8 @@ async def signed_in_user(conn: asyncpg.Connection, user: CurrentUser) -> UserRea
     if found is None:
         raise Unauthorized("this account no longer exists or is disabled", code="account_disabled")
     return found
+
+
+async def purge_login_failures(conn: asyncpg.Connection, window_seconds: int) -> int:
+    """The scheduled clean-up of sign-in failure counters older than the throttle window."""
+    return await delete_stale_failures(conn, window_seconds)

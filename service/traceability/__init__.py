@@ -1,6 +1,6 @@
 """Agriculture traceability: the register, batches and their event chains, QR codes and the resolver.
 
-The whole surface app.py uses: `route_handlers`, `lifespan` and `open_datasets`.
+The whole surface app.py uses: `route_handlers`, `lifespan`, `open_datasets`, and the scheduled `jobs`.
 """
 
 from collections.abc import AsyncIterator
@@ -10,6 +10,8 @@ from litestar import Litestar
 from litestar.types import ControllerRouterHandler
 
 from service.core.catalog import Dataset, LastUpdated
+from service.jobs import Job, JobContext
+from service.traceability.batches import idempotency
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
 from service.traceability.registry.datasets import OPEN_DATASETS
 from service.traceability.registry.routes import (
@@ -43,3 +45,11 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
     """The scan side's buffer, flusher and label process, then the per-worker shopper caches."""
     async with scan_side_lifespan(app), trace_cache_lifespan(app):
         yield
+
+
+async def _purge_idempotency_keys(ctx: JobContext) -> int:
+    async with ctx.pool.acquire() as conn:
+        return await idempotency.purge_expired(conn, ctx.settings.idempotency_ttl_days)  # type: ignore[arg-type]
+
+
+jobs: list[Job] = [Job("traceability.purge_idempotency_keys", 6 * 3600.0, _purge_idempotency_keys)]

@@ -72,3 +72,11 @@ def check_idempotency_key(key: str | None) -> str | None:
     if not 1 <= len(key) <= 200 or not key.isascii() or not key.isprintable():
         raise InvalidInput("Idempotency-Key is 1 to 200 printable ASCII characters", code="invalid_idempotency_key")
     return key
+
+
+async def purge_expired(conn: asyncpg.Connection, ttl_days: int) -> int:
+    """Forget stored answers older than the TTL (a retry after that creates anew); returns how many."""
+    deleted = await conn.fetch(
+        "delete from idempotency_keys where created_at < now() - make_interval(days => $1) returning 1", ttl_days
+    )
+    return len(deleted)
