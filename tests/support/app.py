@@ -1,9 +1,14 @@
-"""Waiting on what the app does in the background: its change feed connecting, its scan buffer flushing."""
+"""Waiting on what the app does in the background (its change feed connecting, its scan buffer flushing),
+and sending requests that really overlap."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import httpx
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from litestar.testing.transport import TestClientTransport
 
 from service.traceability.scan.scans import ScanRecorder
 
@@ -30,3 +35,22 @@ async def flush(app: Litestar) -> None:
         if recorder.idle:
             return
     raise AssertionError("the scan buffer was not flushed")
+
+
+async def concurrently(
+    client: AsyncTestClient[Litestar], requests: list[tuple[str, str, dict[str, Any]]]
+) -> list[httpx.Response]:
+    """Send (method, url, httpx keyword arguments) requests so they really overlap inside the app.
+
+    AsyncTestClient handles one request at a time (its transport blocks on the app's portal until the
+    answer is complete), so asyncio.gather over it runs them one after another. Here each request goes
+    from a thread of its own through the same portal: the app's event loop sees them all at once.
+    """
+    transport = TestClientTransport(client=client)
+
+    def send(method: str, url: str, options: dict[str, Any]) -> httpx.Response:
+        response = transport.handle_request(client.build_request(method, url, **options))
+        response.read()
+        return response
+
+    return list(await asyncio.gather(*(asyncio.to_thread(send, m, u, o) for m, u, o in requests)))
