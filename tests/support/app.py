@@ -5,6 +5,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -54,3 +55,22 @@ async def concurrently(
         return response
 
     return list(await asyncio.gather(*(asyncio.to_thread(send, m, u, o) for m, u, o in requests)))
+
+
+async def until_waiting_on_locks(database_url: str, count: int) -> None:
+    """Wait until `count` sessions of the test's database wait on a lock (held by the test, to make a race sure).
+
+    A connection of its own: inside a transaction pg_stat_activity is a snapshot and would never change.
+    """
+    watcher = await asyncpg.connect(database_url)
+    try:
+        for _ in range(1000):
+            waiting = await watcher.fetchval(
+                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"
+            )
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await watcher.close()
+    raise AssertionError(f"{count} sessions never waited on a lock")
