@@ -49,3 +49,10 @@ def test_dockerfile_runs_the_cli_and_ships_migrations() -> None:
     assert 'CMD ["python", "-m", "service", "serve"]' in dockerfile
     assert "COPY migrations" in dockerfile
     assert "COPY assets" in dockerfile
+
+
+def test_the_image_runs_in_production_mode_and_fly_names_its_proxy_header() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ENV=production" in dockerfile, "a plain `docker run` must not trust development settings"
+    assert fly()["env"]["TRUSTED_PROXY_HEADER"] == "Fly-Client-IP"
+    assert "METRICS_TOKEN" not in fly()["env"], "a secret: `fly secrets set`"
