@@ -48,7 +48,9 @@ def requires_role(
     allowed = frozenset(roles)
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        user = connection.user
+        if connection.scope.get("method") == "OPTIONS":
+            return  # the automatic OPTIONS answer (no token checked, nothing served) of a guarded controller
+        user = connection.scope.get("user")
         if not isinstance(user, CurrentUser) or user.role not in allowed:
             from litestar.exceptions import PermissionDeniedException
 

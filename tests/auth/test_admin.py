@@ -69,3 +69,10 @@ async def test_changes_that_cannot_be_made(client: Client, make_user: UserFactor
     assert_problem(await client.post(f"{user}/password", json={"new_password": "short"}, headers=admin), 400)
     unchanged = await client.patch(user, json={}, headers=admin)
     assert unchanged.status_code == 200 and unchanged.json()["role"] == "farmer"
+
+
+async def test_options_on_the_guarded_controller_is_answered(client: Client, make_user: UserFactory) -> None:
+    for headers in ({}, await make_user("admin")):
+        response = await client.options("/api/v1/admin/users", headers=headers)
+        assert response.status_code == 204
+        assert "GET" in response.headers["allow"]
