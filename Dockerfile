@@ -16,6 +16,6 @@ COPY service ./service
 COPY migrations ./migrations
 COPY assets ./assets
 USER app
-ENV PYTHONUNBUFFERED=1 HOST=0.0.0.0 PORT=8080
+ENV PYTHONUNBUFFERED=1 ENV=production HOST=0.0.0.0 PORT=8080
 EXPOSE 8080
 CMD ["python", "-m", "service", "serve"]

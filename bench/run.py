@@ -148,7 +148,9 @@ def wait_ready(base: str) -> None:
 
 def token_for(fixture: Fixture) -> str:
     jwt = build_jwt_auth(Settings(jwt_secret=JWT_SECRET))
-    return jwt.create_token(identifier=str(fixture.farmer_id), token_extras={"role": "farmer"})
+    return jwt.create_token(
+        identifier=str(fixture.farmer_id), token_extras={"role": "farmer", "ver": 1}
+    )  # a new user is at version 1
 
 
 def run_scenarios(base: str, fx: Fixture, server_pid: int) -> tuple[list[Row], dict[str, object]]:

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import getpass
 import os
 import signal
 import subprocess
@@ -48,10 +49,28 @@ async def _migrate(dsn: str) -> None:
         await conn.close()
 
 
-async def _create_user(dsn: str, args: argparse.Namespace) -> None:
+class PasswordInputError(Exception):
+    """No usable password was given; the message is one line for the operator."""
+
+
+def read_password(from_stdin: bool) -> str:
+    """The new user's password from standard input (first line) or a prompt typed twice: never from argv,
+    where `ps` and the shell history would show it."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Mật khẩu / Password: ")
+        if getpass.getpass("Nhập lại / Again: ") != password:
+            raise PasswordInputError("the two passwords differ")
+    if not password:
+        raise PasswordInputError("no password given")
+    return password
+
+
+async def _create_user(dsn: str, args: argparse.Namespace, password: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        user = await create_user(conn, phone=args.phone, password=args.password, full_name=args.name, role=args.role)
+        user = await create_user(conn, phone=args.phone, password=password, full_name=args.name, role=args.role)
         print(f"created {user.role} {user.phone} ({user.id})")
     finally:
         await conn.close()
@@ -146,7 +165,7 @@ def serve(settings: Settings, dsn: str) -> int:
     env = {**os.environ, "DATABASE_URL": dsn}  # the workers build the app from the DSN settled on here
     print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})", flush=True)
     for label, path in (
-        ("API documentation", "/schema"),
+        *((("API documentation", "/schema"),) if settings.serves_schema else ()),
         ("heritage sites", "/api/v1/sites"),
         ("open data", "/open-data/catalog.json"),
         ("readiness", "/health/ready"),
@@ -174,7 +193,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     cu = sub.add_parser("create-user", help="create a user of any role (bootstrap an admin)")
     cu.add_argument("--role", choices=ROLES, required=True)
     cu.add_argument("--phone", required=True)
-    cu.add_argument("--password", required=True)
+    cu.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input (otherwise it is asked for)",
+    )
     cu.add_argument("--name", default="Administrator")
     na = sub.add_parser("narrate", help="synthesise machine narration for points missing a track (espeak-ng)")
     na.add_argument("--site", required=True, help="site slug, e.g. ho-nui-coc")
@@ -187,6 +210,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
+    password = ""
+    if args.command == "create-user":
+        try:
+            password = read_password(args.password_stdin)
+        except (PasswordInputError, EOFError) as exc:
+            print(f"error: {exc or 'no password given'}", file=sys.stderr)
+            return 2
     try:
         with DatabaseSession(settings) as dsn:
             if args.command == "migrate":
@@ -196,7 +226,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             elif args.command == "narrate":
                 asyncio.run(_narrate(dsn, settings, args.site, args.lang))
             elif args.command == "create-user":
-                asyncio.run(_create_user(dsn, args))
+                asyncio.run(_create_user(dsn, args, password))
             elif args.command == "worker":
                 asyncio.run(_worker(dsn, settings))
             elif args.command == "serve":

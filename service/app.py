@@ -1,20 +1,27 @@
 """The application factory: routers, lifespan, plugins and error handlers in one place."""
 
+import hmac
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service import crosslinks, tourism, traceability
+from service.auth.admin_routes import UserAdminController
 from service.auth.guards import build_jwt_auth, provide_current_user
 from service.auth.routes import AuthController
+from service.auth.sessions import auth_lifespan
 from service.core.catalog import OpenDataCatalogController
 from service.core.changes import change_feed_lifespan
 from service.core.db import database_lifespan, provide_connection
@@ -31,9 +38,25 @@ from service.settings import Settings
 from service.storage import storage_lifespan
 
 
+def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """With METRICS_TOKEN set, /metrics needs it as a bearer token; in production without one it is off."""
+    settings: Settings = connection.app.state.settings
+    expected = settings.metrics_token
+    if expected is None:
+        if settings.env == "production":
+            raise PermissionDeniedException("metrics are off in production until METRICS_TOKEN is set")
+        return
+    scheme, _space, given = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected.encode()):
+        raise NotAuthorizedException(
+            "metrics need the bearer token METRICS_TOKEN", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+    guards = [metrics_guard]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -60,6 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            UserAdminController,
             OpenDataCatalogController,
             *media_routes.route_handlers,
             *traceability.route_handlers,
@@ -75,6 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             state_lifespan,
             database_lifespan,
             change_feed_lifespan,
+            auth_lifespan,
             storage_lifespan,
             traceability.lifespan,
             tourism.lifespan,
@@ -96,9 +121,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(
                 security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
             ),
-        ),
+        )
+        if settings.serves_schema
+        else None,
         debug=False,
     )
-    document_problems(app.openapi_schema)
-    summarise_operations(app.openapi_schema)
+    if settings.serves_schema:
+        document_problems(app.openapi_schema)
+        summarise_operations(app.openapi_schema)
     return app

@@ -4,28 +4,30 @@
 """
 
 from service import traceability
-from service.auth.service import purge_login_failures
+from service.auth.service import purge_throttle_counters
+from service.core.db import borrow
 from service.jobs import Job, JobContext
 from service.media.service import sweep_abandoned_uploads
 
 HOUR = 3600.0
+DAY = 86_400
 
 
-async def _purge_login_failures(ctx: JobContext) -> int:
-    async with ctx.pool.acquire() as conn:
-        return await purge_login_failures(conn, ctx.settings.login_window_seconds)  # type: ignore[arg-type]
+async def _purge_throttle_counters(ctx: JobContext) -> int:
+    async with borrow(ctx.pool) as conn:
+        return await purge_throttle_counters(conn, DAY)  # longer than any throttle window
 
 
 async def _sweep_uploads(ctx: JobContext) -> int:
     if ctx.media_store is None:
         return 0
-    async with ctx.pool.acquire() as conn:
-        return await sweep_abandoned_uploads(conn, ctx.media_store)  # type: ignore[arg-type]
+    async with borrow(ctx.pool) as conn:
+        return await sweep_abandoned_uploads(conn, ctx.media_store)
 
 
 def scheduled_jobs() -> list[Job]:
     return [
-        Job("auth.purge_login_failures", HOUR, _purge_login_failures),
+        Job("auth.purge_throttle_counters", HOUR, _purge_throttle_counters),
         Job("media.sweep_abandoned_uploads", HOUR, _sweep_uploads),
         *traceability.jobs,
     ]

@@ -1,13 +1,26 @@
 """Service configuration: one frozen Struct, read from the environment only when asked."""
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-DEFAULT_JWT_SECRET = "dev-only-secret-change-me-please-0123456789"
+from service import local_secrets
+
+# Secrets that have been published (in this repository's history or its tests): known to anyone, so they
+# never sign tokens on a server others can reach.
+PUBLISHED_SECRETS = frozenset(
+    {
+        "dev-only-secret-change-me-please-0123456789",
+        "test-secret-0123456789-0123456789-abcdef",
+    }
+)
+MIN_SECRET_LENGTH = 32
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 
 Env = Literal["development", "test", "production"]
 MediaStoreKind = Literal["local", "s3"]
@@ -31,7 +44,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
     public_base_url: str = "http://127.0.0.1:8000"
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    jwt_secret: str = ""  # empty: development reads (or makes) it in secrets_file, see from_env
+    secrets_file: str = "./var/secrets.json"
     jwt_ttl_seconds: Annotated[int, Meta(gt=0)] = 7 * 24 * 3600
     host: str = "127.0.0.1"
     port: Annotated[int, Meta(ge=1, le=65535)] = 8000
@@ -39,6 +53,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: str = "INFO"
     login_max_attempts: Annotated[int, Meta(ge=1)] = 5
     login_window_seconds: Annotated[int, Meta(ge=1)] = 300
+    register_max_per_address: Annotated[int, Meta(ge=1)] = 20
+    register_max_per_phone: Annotated[int, Meta(ge=1)] = 3
+    register_window_seconds: Annotated[int, Meta(ge=1)] = 3600
+    password_hash_concurrency: Annotated[int, Meta(ge=1, le=64)] = 2
+    # The header a proxy in front of us sets to the client's address (Fly: Fly-Client-IP); none by default,
+    # because anyone can send any header to a server that is reached directly.
+    trusted_proxy_header: str | None = None
+    metrics_token: str | None = None
+    schema_enabled: bool | None = None  # None: served except in production
     upload_url_ttl_seconds: Annotated[int, Meta(ge=60)] = 900
     # scheduled jobs (service/jobs): inside `serve` on one machine; JOBS_IN_SERVER=false where a worker runs them
     jobs_in_server: bool = True
@@ -66,16 +89,33 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             settings = msgspec.convert(fields, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise ConfigError(f"invalid configuration: {exc}") from exc
+        if not settings.jwt_secret and settings.env != "production":
+            try:
+                stored = local_secrets.load_or_create(settings.secrets_file)
+            except (OSError, local_secrets.SecretsFileError) as exc:
+                raise ConfigError(f"cannot use the secrets file: {exc}") from exc
+            settings = msgspec.structs.replace(settings, jwt_secret=stored["jwt_secret"])
         settings.check()
         return settings
 
     def check(self) -> None:
         """Refuse configurations that would run badly; one line says what to set."""
+        if not self.jwt_secret:
+            raise ConfigError("JWT_SECRET is not set: give a random secret of at least 32 characters")
         if self.env == "production":
             if not self.database_url:
                 raise ConfigError("ENV=production needs DATABASE_URL (the embedded database is for one machine only)")
-            if self.jwt_secret == DEFAULT_JWT_SECRET or len(self.jwt_secret) < 32:
+            if not self.strong_secret:
                 raise ConfigError("ENV=production needs JWT_SECRET: a random secret of at least 32 characters")
+        if not self.loopback_only and not self.strong_secret:
+            raise ConfigError(
+                f"HOST={self.host} is reachable from other machines: JWT_SECRET must be a random secret"
+                f" of at least {MIN_SECRET_LENGTH} characters, not a published one"
+            )
+        if self.trusted_proxy_header is not None and not _HEADER_NAME.match(self.trusted_proxy_header):
+            raise ConfigError("TRUSTED_PROXY_HEADER must be a header name, e.g. Fly-Client-IP or X-Forwarded-For")
+        if self.metrics_token is not None and len(self.metrics_token) < 16:
+            raise ConfigError("METRICS_TOKEN must have at least 16 characters")
         if self.media_store == "s3" and not self.s3_bucket:
             raise ConfigError("MEDIA_STORE=s3 needs S3_BUCKET")
         if not self.public_base_url.startswith(("http://", "https://")):
@@ -84,3 +124,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def base_url(self) -> str:
         return self.public_base_url.rstrip("/")
+
+    @property
+    def strong_secret(self) -> bool:
+        return len(self.jwt_secret) >= MIN_SECRET_LENGTH and self.jwt_secret not in PUBLISHED_SECRETS
+
+    @property
+    def loopback_only(self) -> bool:
+        """True when the server listens on this machine only (127.0.0.0/8, ::1, localhost)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a host name may resolve anywhere
+
+    @property
+    def serves_schema(self) -> bool:
+        return self.env != "production" if self.schema_enabled is None else self.schema_enabled

@@ -63,3 +63,10 @@ def test_fly_runs_the_scheduled_jobs_in_a_worker_process_group() -> None:
     assert processes["worker"] == "python -m service worker"
     assert config["env"]["JOBS_IN_SERVER"] == "false"  # the web machines leave the jobs to the worker
     assert config["http_service"]["processes"] == ["app"]
+
+
+def test_the_image_runs_in_production_mode_and_fly_names_its_proxy_header() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "ENV=production" in dockerfile, "a plain `docker run` must not trust development settings"
+    assert fly()["env"]["TRUSTED_PROXY_HEADER"] == "Fly-Client-IP"
+    assert "METRICS_TOKEN" not in fly()["env"], "a secret: `fly secrets set`"

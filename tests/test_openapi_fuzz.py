@@ -17,6 +17,7 @@ from service.app import create_app
 from service.auth.guards import build_jwt_auth
 from service.auth.service import create_user
 from service.settings import Settings
+from tests.conftest import TEST_JWT_SECRET
 
 
 @pytest.fixture
@@ -31,14 +32,16 @@ def admin_token(database_url: str, settings: Settings) -> str:
             )
         finally:
             await conn.close()
-        return build_jwt_auth(settings).create_token(identifier=str(user.id), token_extras={"role": "admin"})
+        return build_jwt_auth(settings).create_token(identifier=str(user.id), token_extras={"role": "admin", "ver": 1})
 
     return asyncio.run(make())
 
 
 # The OpenAPI document is built without starting the app, so no database is needed to collect the tests;
 # each test then calls its own app, wired to its own fresh database.
-_schema_app = create_app(Settings(env="test", database_url="postgresql://schema-only.invalid/none"))
+_schema_app = create_app(
+    Settings(env="test", database_url="postgresql://schema-only.invalid/none", jwt_secret=TEST_JWT_SECRET)
+)
 schema = schemathesis.openapi.from_dict(_schema_app.openapi_schema.to_schema())
 schema.app = _schema_app
 

@@ -13,14 +13,23 @@ from litestar.handlers import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
 from service.auth.schemas import CurrentUser, Role
+from service.auth.sessions import Sessions
 from service.settings import Settings
+
+TOKEN_VERSION_CLAIM = "ver"
 
 
 async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    """The caller, if the token's version is still its user's (deactivation, a new role or password end it)."""
     try:
-        return CurrentUser(id=uuid.UUID(token.sub), role=msgspec.convert(token.extras.get("role"), Role))
+        user = CurrentUser(id=uuid.UUID(token.sub), role=msgspec.convert(token.extras.get("role"), Role))
+        version = msgspec.convert(token.extras.get(TOKEN_VERSION_CLAIM), int)
     except (ValueError, msgspec.ValidationError):
         return None
+    sessions: Sessions | None = getattr(connection.app.state, "sessions", None)
+    if sessions is None or not await sessions.accepts(user.id, user.role, version):
+        return None  # no session store wired: refuse rather than trust the token alone
+    return user
 
 
 def build_jwt_auth(settings: Settings) -> "JWTAuth[CurrentUser]":
@@ -39,7 +48,9 @@ def requires_role(
     allowed = frozenset(roles)
 
     def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        user = connection.user
+        if connection.scope.get("method") == "OPTIONS":
+            return  # the automatic OPTIONS answer (no token checked, nothing served) of a guarded controller
+        user = connection.scope.get("user")
         if not isinstance(user, CurrentUser) or user.role not in allowed:
             from litestar.exceptions import PermissionDeniedException
 
@@ -49,10 +60,19 @@ def requires_role(
 
 
 def client_address(request: Request[Any, Any, Any]) -> str:
-    """Fly puts the real client address in Fly-Client-IP; locally it is the socket peer."""
-    forwarded = request.headers.get("fly-client-ip")
-    if forwarded:
-        return forwarded.strip()[:64]
+    """The socket peer, or what the proxy in front of us says (TRUSTED_PROXY_HEADER, e.g. Fly-Client-IP).
+
+    A header is believed only when configured: without a proxy anyone can send any header. For
+    X-Forwarded-For the last entry is taken, the one our own proxy appended (earlier ones are the client's word).
+    """
+    settings: Settings = request.app.state.settings
+    header = settings.trusted_proxy_header
+    if header:
+        values = request.headers.getall(header.lower(), [])
+        if values:
+            claimed = values[-1].split(",")[-1].strip()
+            if claimed:
+                return claimed[:64]
     return request.client.host if request.client else "unknown"
 
 

@@ -54,3 +54,48 @@ class TokenResponse(msgspec.Struct, kw_only=True):
     token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
     user: UserRead
+
+
+class Account(msgspec.Struct, kw_only=True):
+    """A user as the services see it (never on the wire): the record and the version its tokens carry."""
+
+    user: UserRead
+    token_version: int
+
+
+class Standing(msgspec.Struct, frozen=True, kw_only=True):
+    """What every authenticated request checks a token against (cached per worker)."""
+
+    token_version: int
+    role: Role
+    is_active: bool
+
+
+class AccountRead(UserRead, kw_only=True):
+    """A user as an administrator sees it."""
+
+    is_active: bool
+    updated_at: datetime
+
+
+class AccountPage(msgspec.Struct, kw_only=True):
+    items: list[AccountRead]
+    total: int
+    limit: int
+    offset: int
+
+
+class AccountUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """An administrator's change to an account; either change ends the account's current tokens."""
+
+    role: Role | msgspec.UnsetType = msgspec.UNSET
+    is_active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class PasswordReset(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    new_password: Password
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    old_password: Annotated[str, Meta(min_length=1, max_length=128)]
+    new_password: Password

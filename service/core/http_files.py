@@ -25,6 +25,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import msgspec
@@ -131,7 +132,7 @@ def plan_response(
         validators["last-modified"] = format_datetime(last_modified.astimezone(UTC).replace(microsecond=0), usegmt=True)
     headers = {**validators, "accept-ranges": "bytes", "content-type": content_type}
     if filename:
-        headers["content-disposition"] = f"inline; filename*=UTF-8''{_rfc5987(filename)}"
+        headers["content-disposition"] = content_disposition(filename)
 
     if_match = request_headers.get("if-match")
     if if_match is not None and not _strong_match(if_match, etag):
@@ -171,10 +172,11 @@ def _if_range_holds(if_range: str | None, etag: str, last_modified: datetime | N
     return since is not None and last_modified is not None and last_modified.replace(microsecond=0) == since
 
 
-def _rfc5987(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")
+def content_disposition(filename: str, disposition: str = "inline") -> str:
+    """RFC 6266: the name percent-encoded as `filename*=UTF-8''...` (RFC 8187), and an ASCII `filename`
+    for old clients with every quote, backslash, semicolon, control or non-ASCII character replaced."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\;%' else "_" for c in filename) or "download"
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 # --- the response ------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from litestar import Litestar
 from litestar.types import ControllerRouterHandler
 
 from service.core.catalog import Dataset, LastUpdated
+from service.core.db import borrow
 from service.jobs import Job, JobContext
 from service.traceability.batches import idempotency
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
@@ -48,8 +49,8 @@ async def lifespan(app: Litestar) -> AsyncIterator[None]:
 
 
 async def _purge_idempotency_keys(ctx: JobContext) -> int:
-    async with ctx.pool.acquire() as conn:
-        return await idempotency.purge_expired(conn, ctx.settings.idempotency_ttl_days)  # type: ignore[arg-type]
+    async with borrow(ctx.pool) as conn:
+        return await idempotency.purge_expired(conn, ctx.settings.idempotency_ttl_days)
 
 
 jobs: list[Job] = [Job("traceability.purge_idempotency_keys", 6 * 3600.0, _purge_idempotency_keys)]

@@ -4,12 +4,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.auth.guards import build_jwt_auth, requires_role
 from service.auth.service import normalize_phone
-from service.core.errors import EXCEPTION_HANDLERS, InvalidInput
+from service.core.errors import InvalidInput
 from service.settings import Settings
 
 PROBLEM = "application/problem+json"
@@ -121,25 +120,24 @@ async def test_unknown_phone_and_wrong_password_look_the_same(client: AsyncTestC
     assert wrong.json()["detail"] == unknown.json()["detail"]
 
 
-async def test_role_guards(settings: Settings) -> None:
-    jwt_auth = build_jwt_auth(settings)
-
-    @get("/inspect", guards=[requires_role("inspector", "admin")], sync_to_thread=False)
-    def inspect_only() -> dict[str, str]:
-        return {"ok": "yes"}
-
-    app = Litestar([inspect_only], on_app_init=[jwt_auth.on_app_init], exception_handlers=EXCEPTION_HANDLERS)
-
-    def bearer(role: Any) -> dict[str, str]:
-        token = jwt_auth.create_token(identifier="0b0f4a43-5b8e-4c59-9f7a-1f0e2c1c9f11", token_extras={"role": role})
-        return {"Authorization": f"Bearer {token}"}
-
-    async with AsyncTestClient(app) as client:
-        for role in ("farmer", "cooperative", "editor"):
-            denied = await client.get("/inspect", headers=bearer(role))
-            assert denied.status_code == 403, role
-            assert denied.headers["content-type"].startswith(PROBLEM)
-        for role in ("inspector", "admin"):
-            assert (await client.get("/inspect", headers=bearer(role))).status_code == 200
-        assert (await client.get("/inspect", headers=bearer("superuser"))).status_code == 401
-        assert (await client.get("/inspect")).status_code == 401
+async def test_role_guards(client: AsyncTestClient[Litestar], app: Litestar, make_user: Any) -> None:
+    for role in ("farmer", "cooperative", "editor"):
+        denied = await client.get("/api/v1/scans/alerts", headers=await make_user(role))
+        assert denied.status_code == 403, role
+        assert denied.headers["content-type"].startswith(PROBLEM)
+    for role in ("inspector", "admin"):
+        assert (await client.get("/api/v1/scans/alerts", headers=await make_user(role))).status_code == 200
+    farmer = await make_user("farmer")
+    claims_more = app.state.jwt_auth.create_token(
+        identifier=farmer["X-User-Id"], token_extras={"role": "admin", "ver": 1}
+    )
+    assert (
+        await client.get("/api/v1/scans/alerts", headers={"Authorization": f"Bearer {claims_more}"})
+    ).status_code == 401
+    superuser = app.state.jwt_auth.create_token(
+        identifier=farmer["X-User-Id"], token_extras={"role": "superuser", "ver": 1}
+    )
+    assert (
+        await client.get("/api/v1/scans/alerts", headers={"Authorization": f"Bearer {superuser}"})
+    ).status_code == 401
+    assert (await client.get("/api/v1/scans/alerts")).status_code == 401

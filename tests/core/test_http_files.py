@@ -16,7 +16,7 @@ from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
 from service.core.errors import EXCEPTION_HANDLERS, PROBLEM_JSON
-from service.core.http_files import SKIP_COMPRESSION, serve_bytes, serve_file
+from service.core.http_files import SKIP_COMPRESSION, content_disposition, serve_bytes, serve_file
 
 DATA = bytes(range(256)) * 40  # 10,240 bytes, every offset recognisable
 BIG = os.urandom(3 * 1024 * 1024 + 123)  # larger than several read chunks
@@ -67,7 +67,9 @@ async def test_whole_file_has_validators_and_length(files_client: AsyncTestClien
     assert response.headers["content-type"] == "audio/ogg"
     assert "content-encoding" not in response.headers  # the opt keeps gzip off ranged media
     assert response.headers["last-modified"].endswith("GMT")
-    assert response.headers["content-disposition"] == "inline; filename*=UTF-8''b%C3%A0i%20gi%E1%BA%A3ng.ogg"
+    assert response.headers["content-disposition"] == (
+        "inline; filename=\"b_i gi_ng.ogg\"; filename*=UTF-8''b%C3%A0i%20gi%E1%BA%A3ng.ogg"
+    )
 
 
 @pytest.mark.parametrize("path", ["/bytes", "/file/data.bin"])
@@ -199,3 +201,22 @@ async def test_without_the_opt_gzip_would_apply(files_client: AsyncTestClient[Li
     response = await files_client.get("/compressed", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("content-encoding") == "gzip"
     assert response.content == DATA
+
+
+@pytest.mark.parametrize(
+    ("name", "header"),
+    [
+        ("products.csv", "inline; filename=\"products.csv\"; filename*=UTF-8''products.csv"),
+        ('a"b;c\\d', "inline; filename=\"a_b_c_d\"; filename*=UTF-8''a%22b%3Bc%5Cd"),
+        (
+            "chè Tân Cương.pdf",
+            "inline; filename=\"ch_ T_n C__ng.pdf\"; filename*=UTF-8''ch%C3%A8%20T%C3%A2n%20C%C6%B0%C6%A1ng.pdf",
+        ),
+        (
+            "x\r\nSet-Cookie: a=b",
+            "inline; filename=\"x__Set-Cookie: a=b\"; filename*=UTF-8''x%0D%0ASet-Cookie%3A%20a%3Db",
+        ),
+    ],
+)
+def test_content_disposition_follows_rfc_6266(name: str, header: str) -> None:
+    assert content_disposition(name) == header

@@ -3,6 +3,7 @@
 import asyncio
 from pathlib import Path
 
+import msgspec
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
@@ -56,3 +57,22 @@ async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  #
     assert len(made.headers["x-request-id"]) == 32
     problem = await client.get("/nowhere", headers={"X-Request-ID": "abc-123"})
     assert problem.json()["request_id"] == "abc-123"
+
+
+async def test_metrics_need_their_token_when_one_is_set(settings: Settings) -> None:
+    app = create_app(msgspec.structs.replace(settings, metrics_token="m" * 24))
+    async with AsyncTestClient(app=app) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong-token-wrong"})).status_code == 401
+        assert (await client.get("/metrics", headers={"Authorization": f"Bearer {'m' * 24}"})).status_code == 200
+
+
+async def test_production_hides_metrics_without_a_token_and_the_schema_unless_enabled(settings: Settings) -> None:
+    production = msgspec.structs.replace(settings, env="production", jwt_secret="p" * 48)
+    async with AsyncTestClient(app=create_app(production)) as client:
+        assert (await client.get("/metrics")).status_code == 403
+        assert (await client.get("/schema/openapi.json")).status_code == 404
+        assert (await client.get("/health/live")).status_code == 200
+    enabled = msgspec.structs.replace(production, schema_enabled=True)
+    async with AsyncTestClient(app=create_app(enabled)) as client:
+        assert (await client.get("/schema/openapi.json")).status_code == 200

@@ -119,8 +119,8 @@ async def test_the_scheduled_clean_ups_remove_only_what_has_expired(
             at,
         )
     await db.execute(
-        "insert into login_failures (key, window_start, failures) values ('phone:+84900000001', $1, 3),"
-        " ('phone:+84900000002', now(), 2)",
+        "insert into throttle_counters (key, window_start, hits) values ('login:phone:+84900000001', $1, 3),"
+        " ('login:phone:+84900000002', now(), 2)",
         old,
     )
     store = LocalStore(media_dir, settings.base_url, settings.jwt_secret, settings.upload_url_ttl_seconds)
@@ -128,12 +128,13 @@ async def test_the_scheduled_clean_ups_remove_only_what_has_expired(
     ran = await runner.step()
     await runner.close()
     assert set(ran) >= {
-        "auth.purge_login_failures",
+        "auth.purge_throttle_counters",
         "media.sweep_abandoned_uploads",
         "traceability.purge_idempotency_keys",
     }
     assert [r["key"] for r in await db.fetch("select key from idempotency_keys")] == ["moi"]
-    assert [r["key"] for r in await db.fetch("select key from login_failures")] == ["phone:+84900000002"]
+    counters = {r["key"] for r in await db.fetch("select key from throttle_counters")}
+    assert "login:phone:+84900000002" in counters and "login:phone:+84900000001" not in counters
     assert {r["job"]: r["outcome"] for r in await runs(db)} == dict.fromkeys(ran, "succeeded")
 
 
@@ -176,5 +177,5 @@ async def test_the_worker_command_runs_the_jobs_and_stops_on_sigterm(
     output = output_bytes.decode()
     assert worker.returncode == 0, output
     names = {r["job"] for r in await db.fetch("select job from job_runs where outcome = 'succeeded'")}
-    assert {"auth.purge_login_failures", "traceability.purge_idempotency_keys"} <= names, output
+    assert {"auth.purge_throttle_counters", "traceability.purge_idempotency_keys"} <= names, output
     assert await db.fetchval("select count(*) from job_runs where outcome = 'running'") == 0

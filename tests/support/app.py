@@ -1,9 +1,15 @@
-"""Waiting on what the app does in the background: its change feed connecting, its scan buffer flushing."""
+"""Waiting on what the app does in the background (its change feed connecting, its scan buffer flushing),
+and sending requests that really overlap."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+import asyncpg
+import httpx
 from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from litestar.testing.transport import TestClientTransport
 
 from service.traceability.scan.scans import ScanRecorder
 
@@ -30,3 +36,41 @@ async def flush(app: Litestar) -> None:
         if recorder.idle:
             return
     raise AssertionError("the scan buffer was not flushed")
+
+
+async def concurrently(
+    client: AsyncTestClient[Litestar], requests: list[tuple[str, str, dict[str, Any]]]
+) -> list[httpx.Response]:
+    """Send (method, url, httpx keyword arguments) requests so they really overlap inside the app.
+
+    AsyncTestClient handles one request at a time (its transport blocks on the app's portal until the
+    answer is complete), so asyncio.gather over it runs them one after another. Here each request goes
+    from a thread of its own through the same portal: the app's event loop sees them all at once.
+    """
+    transport = TestClientTransport(client=client)
+
+    def send(method: str, url: str, options: dict[str, Any]) -> httpx.Response:
+        response = transport.handle_request(client.build_request(method, url, **options))
+        response.read()
+        return response
+
+    return list(await asyncio.gather(*(asyncio.to_thread(send, m, u, o) for m, u, o in requests)))
+
+
+async def until_waiting_on_locks(database_url: str, count: int) -> None:
+    """Wait until `count` sessions of the test's database wait on a lock (held by the test, to make a race sure).
+
+    A connection of its own: inside a transaction pg_stat_activity is a snapshot and would never change.
+    """
+    watcher = await asyncpg.connect(database_url)
+    try:
+        for _ in range(1000):
+            waiting = await watcher.fetchval(
+                "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'"
+            )
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.01)
+    finally:
+        await watcher.close()
+    raise AssertionError(f"{count} sessions never waited on a lock")

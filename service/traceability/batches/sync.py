@@ -6,7 +6,7 @@ import asyncpg
 import msgspec
 
 from service.auth.schemas import CurrentUser
-from service.core.errors import InvalidInput, ServiceError
+from service.core.errors import Conflict, InvalidInput, ServiceError
 from service.traceability.batches import events, idempotency
 from service.traceability.batches import service as batches
 from service.traceability.batches.schemas import SyncOperation, SyncRequest, SyncResponse, SyncResult
@@ -69,10 +69,22 @@ async def run_sync(conn: asyncpg.Connection, user: CurrentUser, data: SyncReques
         except ServiceError as exc:
             results.append(SyncResult(client_id=op.client_id, status=exc.status, error=_problem(exc)))
         except asyncpg.UniqueViolationError:
-            # the same operation raced in from another connection: it is applied once; report its answer
-            stored = await idempotency.lookup(conn, user.id, key, request_hash)
-            body = stored.response if stored else {}
-            results.append(
-                SyncResult(client_id=op.client_id, status=200, replayed=True, resource_id=body.get("id"), result=body)
-            )
+            results.append(await _raced(conn, user, op, key, request_hash))
     return SyncResponse(results=results)
+
+
+async def _raced(
+    conn: asyncpg.Connection, user: CurrentUser, op: SyncOperation, key: str, request_hash: str
+) -> SyncResult:
+    """The operation collided with a row committed meanwhile: if it was this very operation (sent again from
+    another connection) report its stored answer; otherwise, or if the look-up itself fails, a result for
+    this operation alone, so the rest of the queue still runs."""
+    try:
+        stored = await idempotency.lookup(conn, user.id, key, request_hash)
+    except ServiceError as exc:
+        return SyncResult(client_id=op.client_id, status=exc.status, error=_problem(exc))
+    if stored is None:
+        conflict = Conflict("this operation conflicts with data stored meanwhile; reload and retry", code="conflict")
+        return SyncResult(client_id=op.client_id, status=conflict.status, error=_problem(conflict))
+    body = stored.response
+    return SyncResult(client_id=op.client_id, status=200, replayed=True, resource_id=body.get("id"), result=body)

@@ -89,8 +89,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     text = str(value)
-    # a leading = + - @ makes spreadsheets run a formula (CSV injection): quote it as text
-    return "'" + text if text[:1] in ("=", "+", "-", "@") and not _is_number(text) else text
+    # a leading = + - @ (or a TAB or CR, which spreadsheets skip before one) makes them run a formula
+    # (CSV injection, OWASP): prefix a quote so the cell stays text
+    return "'" + text if text[:1] in _FORMULA_STARTS and not _is_number(text) else text
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _is_number(text: str) -> bool:

@@ -156,6 +156,13 @@ async def insert_organization(conn: asyncpg.Connection, row: NewOrganization) ->
     return msgspec.convert(dict(await insert_row(conn, "organizations", row, ORG_COLUMNS)), OrganizationRead)
 
 
+async def lock_caller_organization(conn: asyncpg.Connection, user_id: uuid.UUID) -> uuid.UUID | None:
+    """The caller's organization, with their users row locked until the transaction ends: two parallel
+    creations by one user take turns, and the second sees the first one's link."""
+    value: uuid.UUID | None = await conn.fetchval("select organization_id from users where id = $1 for update", user_id)
+    return value
+
+
 async def set_user_organization(conn: asyncpg.Connection, user_id: uuid.UUID, org_id: uuid.UUID) -> bool:
     """Link a user without an organization; False when they already have one."""
     status = await conn.execute(

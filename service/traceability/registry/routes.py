@@ -11,6 +11,7 @@ from msgspec import Meta
 from service.auth.guards import CurrentUserDep, requires_role
 from service.auth.schemas import Role
 from service.core.db import DB
+from service.core.http_files import content_disposition
 from service.traceability import public
 from service.traceability.registry import datasets
 from service.traceability.registry import service as services
@@ -240,5 +241,5 @@ def _csv_response(body: bytes, filename: str) -> Response[bytes]:
     return Response(
         body,
         media_type=datasets.CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'inline; filename="{filename}"', "Cache-Control": "public, max-age=300"},
+        headers={"Content-Disposition": content_disposition(filename), "Cache-Control": "public, max-age=300"},
     )

@@ -72,7 +72,7 @@ async def create_organization(
         created_by=user.id,
     )
     async with conn.transaction():
-        own = await access.caller_organization(conn, user.id)
+        own = await q.lock_caller_organization(conn, user.id)
         if data.parent_id is not None:
             parent = await q.organization(conn, data.parent_id)
             allowed = user.role == "admin" or (own is not None and own == data.parent_id)
@@ -86,7 +86,8 @@ async def create_organization(
         if own is not None:
             raise Conflict("this account already belongs to an organization", code="already_member")
         org = await q.insert_organization(conn, values)
-        await q.set_user_organization(conn, user.id, org.id)
+        if not await q.set_user_organization(conn, user.id, org.id):  # the row lock makes this unreachable
+            raise Conflict("this account already belongs to an organization", code="already_member")
         return org
 
 

@@ -1,11 +1,13 @@
 """Offline sync: each queued operation applied whole or not at all; replaying is harmless."""
 
+import asyncio
 import uuid
 from typing import Any
 
 import asyncpg
 
 from tests.support import factories as f
+from tests.support.app import concurrently, until_waiting_on_locks
 
 
 async def test_sync_applies_each_operation_whole_and_replay_is_harmless(
@@ -70,3 +72,47 @@ async def test_sync_applies_each_operation_whole_and_replay_is_harmless(
         await client.post("/api/v1/sync", json={"operations": []}, headers=headers), 400, "validation_failed"
     )
     f.assert_problem(await client.post("/api/v1/sync", json=queue, headers=await make_user("editor")), 403)
+
+
+async def test_sync_carries_on_when_the_conflict_handlers_look_up_fails(
+    client: f.Client, db: asyncpg.Connection, database_url: str, make_user: Any
+) -> None:
+    """Another device's sync stores the same client id with another body while this one runs: the look-up
+    after the collision refuses the key, and that must be this operation's result, not the queue's end."""
+    headers, _ = await f.farm(client, make_user)
+    area = await f.plot(client, headers)
+    user_id = uuid.UUID(headers["X-User-Id"])
+    queue = {
+        "operations": [
+            {
+                "client_id": "op-raced",
+                "op": "create_input",
+                "plot_id": area["id"],
+                "input": {"applied_on": "2025-05-01", "product_name": "Phân hữu cơ"},
+            },
+            {
+                "client_id": "op-next",
+                "op": "create_input",
+                "plot_id": area["id"],
+                "input": {"applied_on": "2025-05-02", "product_name": "Vôi bột"},
+            },
+        ]
+    }
+    other_device = db.transaction()
+    await other_device.start()
+    await db.execute(
+        """
+        insert into idempotency_keys (user_id, key, operation, request_hash, status_code, response)
+        values ($1, 'sync:op-raced', 'sync', 'another body', 201, '{}'::jsonb)
+        """,
+        user_id,
+    )
+    sync = asyncio.ensure_future(concurrently(client, [("POST", "/api/v1/sync", {"json": queue, "headers": headers})]))
+    await until_waiting_on_locks(database_url, 1)  # the sync waits on the other device's uncommitted key
+    await other_device.commit()
+    [answer] = await sync
+    assert answer.status_code == 200, answer.text
+    results = answer.json()["results"]
+    assert [r["status"] for r in results] == [422, 201]
+    assert results[0]["error"]["code"] == "idempotency_key_reused"
+    assert await db.fetchval("select count(*) from plot_inputs") == 1

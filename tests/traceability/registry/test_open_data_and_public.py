@@ -6,10 +6,12 @@ import uuid
 from typing import Any
 
 import asyncpg
+import pytest
 
 from service.core.db import init_connection
 from service.traceability import public
 from service.traceability.registry.communes import fold_for_search
+from service.traceability.registry.datasets import _cell
 from tests.support import factories as f
 
 
@@ -84,3 +86,18 @@ async def test_public_producers_near_and_product_search(
     hits = await public.search_products(db, fold_for_search("CHE BUP"), "en", 10)
     assert [h.name for h in hits] == ["Tân Cương tea buds"]
     assert await public.search_products(db, "%", "vi", 10) == []
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1+cmd", "-2+3", "@SUM(A1)", "\t=1+1", "\r=HYPERLINK(x)", "\tplain"])
+def test_csv_cells_that_a_spreadsheet_would_run_stay_text(text: str) -> None:
+    assert _cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["-5", "+84912345678", "1.5", "Chè Tân Cương", "a=b"])
+def test_numbers_and_ordinary_text_are_left_alone(text: str) -> None:
+    assert _cell(text) == text
+
+
+async def test_open_data_csv_names_its_file_per_rfc_6266(client: f.Client) -> None:
+    response = await client.get("/open-data/products.csv")
+    assert response.headers["content-disposition"] == "inline; filename=\"products.csv\"; filename*=UTF-8''products.csv"

@@ -7,6 +7,7 @@ import asyncpg
 import pytest
 
 from tests.support import factories as f
+from tests.support.app import concurrently
 
 
 async def test_farmer_registers_one_household_with_official_commune(
@@ -246,3 +247,22 @@ async def test_plots_and_inputs(client: f.Client, db: asyncpg.Connection, make_u
     )
     assert await db.fetchval("select count(*) from plot_inputs") == 0
     assert await db.fetchval("select count(*) from plots") == 1
+
+
+async def test_two_parallel_creations_by_one_user_leave_no_orphan(
+    client: f.Client, db: asyncpg.Connection, make_user: Any
+) -> None:
+    headers = await make_user("farmer")
+    body = {"kind": "household", "commune_code": f.TAN_CUONG}
+    answers = await concurrently(
+        client,
+        [
+            ("POST", "/api/v1/organizations", {"json": {**body, "name": f"Hộ chè {i}"}, "headers": headers})
+            for i in range(4)
+        ],
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409, 409, 409], [a.text for a in answers]
+    created = next(a.json() for a in answers if a.status_code == 201)
+    assert await db.fetchval("select count(*) from organizations") == 1, "an organization nobody belongs to"
+    linked = await db.fetchval("select organization_id from users where id = $1", uuid.UUID(headers["X-User-Id"]))
+    assert str(linked) == created["id"]

@@ -100,3 +100,17 @@ def test_a_thousand_labels_make_one_sheet_of_42_pages() -> None:
 def test_label_codes_decode() -> None:
     uri = f"{BASE}/q/ABCDEFGHJKLMN/ABCDEFGHJKLMP"
     assert zxingcpp.read_barcodes(matrix_image(qr_matrix(uri, quiet_zone=2, fast=True), 4))[0].text == uri
+
+
+async def test_label_sheet_names_its_file_per_rfc_6266(
+    client: AsyncTestClient[Litestar], db: Any, make_user: UserFactory
+) -> None:
+    org = await stored_organization(db)
+    batch = await stored_batch(db, org, lot='A";x=1')  # GS1 lots may hold " and ;
+    owner = await make_user("cooperative")
+    await join_organization(db, owner, org)
+    await client.post(f"/api/v1/batches/{batch['id']}/units", json={"count": 1}, headers=owner)
+    response = await client.get(f"/api/v1/batches/{batch['id']}/labels.pdf", headers=owner)
+    assert response.status_code == 200, response.text
+    disposition = response.headers["content-disposition"]
+    assert disposition == "inline; filename=\"labels-A__x=1.pdf\"; filename*=UTF-8''labels-A%22%3Bx%3D1.pdf"

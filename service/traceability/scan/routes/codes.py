@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from service.auth.guards import CurrentUserDep, requires_role
 from service.core.db import DB
 from service.core.errors import Unavailable
+from service.core.http_files import content_disposition
 from service.settings import Settings
 from service.traceability.scan.labels import FontMissing, LabelRenderer
 from service.traceability.scan.qr import (
@@ -121,7 +122,7 @@ class BatchCodesController(Controller):
         return Response(
             pdf,
             media_type="application/pdf",
-            headers={"Content-Disposition": f'inline; filename="labels-{sheet.lot}.pdf"', "Cache-Control": "private"},
+            headers={"Content-Disposition": content_disposition(f"labels-{sheet.lot}.pdf"), "Cache-Control": "private"},
         )
 
     @get("/{batch_id:uuid}/scans", operation_id="batch_scans")
