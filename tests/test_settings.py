@@ -2,6 +2,9 @@ import pytest
 
 from service.settings import DEFAULT_JWT_SECRET, ConfigError, Settings
 
+PRODUCTION = {"ENV": "production", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "s" * 48}
+SIGNING_KEY = "bG9nLXNpZ25pbmcta2V5LW9mLTMyLWJ5dGVzLWV4YWN0"  # base64 of 33 bytes: one too many
+
 
 def test_defaults_run_on_one_machine() -> None:
     settings = Settings.from_env({})
@@ -37,6 +40,9 @@ def test_fly_tigris_names_are_understood() -> None:
         ({"MEDIA_STORE": "s3"}, "S3_BUCKET"),
         ({"WORKERS": "many"}, "workers"),
         ({"ENV": "staging"}, "env"),
+        (PRODUCTION, "LOG_SIGNING_KEY"),
+        ({**PRODUCTION, "LOG_SIGNING_KEY": SIGNING_KEY}, "LOG_SIGNING_KEY"),
+        ({"LOG_SIGNING_KEY": "not base64!"}, "LOG_SIGNING_KEY"),
     ],
 )
 def test_bad_configuration_refuses_to_start_with_one_line(env: dict[str, str], message: str) -> None:
@@ -48,5 +54,6 @@ def test_bad_configuration_refuses_to_start_with_one_line(env: dict[str, str], m
 
 
 def test_production_with_everything_set_starts() -> None:
-    settings = Settings.from_env({"ENV": "production", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "s" * 48})
+    key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU="  # base64 of 32 bytes
+    settings = Settings.from_env({**PRODUCTION, "LOG_SIGNING_KEY": key})
     assert settings.env == "production"
