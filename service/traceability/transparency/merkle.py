@@ -24,6 +24,9 @@ def split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+MEMO_FROM = 64  # remember complete subtrees of 64 leaves and more: ~n/32 entries, at most 127 hashes to redo
+
+
 class Tree:
     """A tree over leaf hashes; hashes of complete (power-of-two) subtrees are remembered, since they never change.
 
@@ -48,7 +51,7 @@ class Tree:
         n = end - start
         if n == 1:
             return self.leaves[start]
-        complete = n & (n - 1) == 0
+        complete = n >= MEMO_FROM and n & (n - 1) == 0
         if complete and (start, n) in self._memo:
             return self._memo[(start, n)]
         k = split(n)
