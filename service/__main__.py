@@ -1,4 +1,4 @@
-"""Command line: serve | migrate | seed | narrate | create-user."""
+"""Command line: serve | migrate | seed | narrate | create-user | verify-log."""
 
 import argparse
 import asyncio
@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import asyncpg
 
@@ -202,7 +203,19 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     na = sub.add_parser("narrate", help="synthesise machine narration for points missing a track (espeak-ng)")
     na.add_argument("--site", required=True, help="site slug, e.g. ho-nui-coc")
     na.add_argument("--lang", required=True, help="vi or en")
+    vl = sub.add_parser(
+        "verify-log",
+        help="check a service's transparency log and public hash chains against a checkpoint saved earlier",
+    )
+    vl.add_argument("--base-url", required=True, help="the service, e.g. https://trace-tour-thainguyen.fly.dev")
+    vl.add_argument("--checkpoint", required=True, type=Path, help="a checkpoint JSON from /transparency/checkpoint")
+    vl.add_argument("--save", type=Path, help="when all holds, write the current checkpoint here (for the next run)")
     args = parser.parse_args(argv)
+
+    if args.command == "verify-log":  # a client of any service: no settings, no database
+        from service.traceability.transparency.audit import verify_log_at
+
+        return asyncio.run(verify_log_at(args.base_url, args.checkpoint, sys.stdout, args.save))
 
     try:
         settings = Settings.from_env(environ)

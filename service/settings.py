@@ -1,5 +1,7 @@
 """Service configuration: one frozen Struct, read from the environment only when asked."""
 
+import base64
+import binascii
 import ipaddress
 import os
 import re
@@ -68,6 +70,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jobs_tick_seconds: Annotated[float, Meta(gt=0)] = 5.0
     # a phone may retry a queued request for this long and still get the stored answer
     idempotency_ttl_days: Annotated[int, Meta(ge=1)] = 30
+    # The transparency log's Ed25519 key: base64 of the 32-byte private key. Development keeps a generated
+    # one in log_signing_key_file; tests get a fresh one per app; production refuses to start without it.
+    log_signing_key: str | None = None
+    log_signing_key_file: str = "./var/log-signing.key"
+    log_checkpoint_max_age_seconds: Annotated[int, Meta(ge=0, le=3600)] = 10
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -107,6 +114,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 raise ConfigError("ENV=production needs DATABASE_URL (the embedded database is for one machine only)")
             if not self.strong_secret:
                 raise ConfigError("ENV=production needs JWT_SECRET: a random secret of at least 32 characters")
+            if not self.log_signing_key:
+                raise ConfigError(
+                    "ENV=production needs LOG_SIGNING_KEY: base64 of a 32-byte Ed25519 private key "
+                    "(python -c 'import os, base64; print(base64.b64encode(os.urandom(32)).decode())')"
+                )
         if not self.loopback_only and not self.strong_secret:
             raise ConfigError(
                 f"HOST={self.host} is reachable from other machines: JWT_SECRET must be a random secret"
@@ -116,6 +128,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ConfigError("TRUSTED_PROXY_HEADER must be a header name, e.g. Fly-Client-IP or X-Forwarded-For")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ConfigError("METRICS_TOKEN must have at least 16 characters")
+        if self.log_signing_key is not None and len(signing_key_bytes(self.log_signing_key)) != 32:
+            raise ConfigError("LOG_SIGNING_KEY must be base64 of exactly 32 bytes (an Ed25519 private key)")
         if self.media_store == "s3" and not self.s3_bucket:
             raise ConfigError("MEDIA_STORE=s3 needs S3_BUCKET")
         if not self.public_base_url.startswith(("http://", "https://")):
@@ -142,3 +156,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def serves_schema(self) -> bool:
         return self.env != "production" if self.schema_enabled is None else self.schema_enabled
+
+
+def signing_key_bytes(text: str) -> bytes:
+    """The raw key in LOG_SIGNING_KEY, or b"" when it is not base64."""
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b""

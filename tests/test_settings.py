@@ -1,3 +1,4 @@
+import base64
 import os
 import stat
 from pathlib import Path
@@ -8,6 +9,9 @@ from service.settings import PUBLISHED_SECRETS, ConfigError, Settings
 
 ANY_ADDRESS = "0.0.0.0"  # noqa: S104 - the case under test: a server others can reach
 OLD_DEFAULT_SECRET = "dev-only-secret-change-me-please-0123456789"  # was in service/settings.py until issue 11
+
+PRODUCTION = {"ENV": "production", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "s" * 48}
+SIGNING_KEY = "bG9nLXNpZ25pbmcta2V5LW9mLTMyLWJ5dGVzLWV4YWN0"  # base64 of 33 bytes: one too many
 
 
 @pytest.fixture
@@ -55,6 +59,9 @@ def test_fly_tigris_names_are_understood() -> None:
         ({"HOST": "::", "JWT_SECRET": "x" * 31}, "JWT_SECRET"),
         ({"TRUSTED_PROXY_HEADER": "Fly-Client-IP: 1.2.3.4", "JWT_SECRET": "s" * 40}, "TRUSTED_PROXY_HEADER"),
         ({"METRICS_TOKEN": "short", "JWT_SECRET": "s" * 40}, "METRICS_TOKEN"),
+        (PRODUCTION, "LOG_SIGNING_KEY"),
+        ({**PRODUCTION, "LOG_SIGNING_KEY": SIGNING_KEY}, "LOG_SIGNING_KEY"),
+        ({"LOG_SIGNING_KEY": "not base64!"}, "LOG_SIGNING_KEY"),
     ],
 )
 def test_bad_configuration_refuses_to_start_with_one_line(env: dict[str, str], message: str, secrets_file: str) -> None:
@@ -66,7 +73,8 @@ def test_bad_configuration_refuses_to_start_with_one_line(env: dict[str, str], m
 
 
 def test_production_with_everything_set_starts() -> None:
-    settings = Settings.from_env({"ENV": "production", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "s" * 48})
+    key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVowMTIzNDU="  # base64 of 32 bytes
+    settings = Settings.from_env({**PRODUCTION, "LOG_SIGNING_KEY": key})
     assert settings.env == "production"
 
 
@@ -111,7 +119,8 @@ def test_public_server_with_a_random_secret_starts(secrets_file: str) -> None:
 
 
 def test_schema_is_off_in_production_unless_enabled() -> None:
-    base = {"ENV": "production", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "s" * 48}
+    key = base64.b64encode(b"k" * 32).decode()
+    base = {"ENV": "production", "DATABASE_URL": "postgresql://db/x", "JWT_SECRET": "s" * 48, "LOG_SIGNING_KEY": key}
     assert not Settings.from_env(base).serves_schema
     assert Settings.from_env({**base, "SCHEMA_ENABLED": "true"}).serves_schema
     assert Settings.from_env({"JWT_SECRET": "s" * 40}).serves_schema

@@ -25,6 +25,10 @@ from service.traceability.registry.routes import (
 from service.traceability.scan.caches import trace_cache_lifespan
 from service.traceability.scan.lifespan import scan_side_lifespan
 from service.traceability.scan.routes import route_handlers as scan_route_handlers
+from service.traceability.transparency import queries as transparency_queries
+from service.traceability.transparency.lifespan import transparency_lifespan
+from service.traceability.transparency.routes import route_handlers as transparency_route_handlers
+from service.traceability.transparency.service import LOG_DATASET
 
 route_handlers: list[ControllerRouterHandler] = [
     OrganizationController,
@@ -36,15 +40,16 @@ route_handlers: list[ControllerRouterHandler] = [
     SyncController,
     TraceabilityOpenDataController,
     *scan_route_handlers,
+    *transparency_route_handlers,
 ]
 
-open_datasets: list[tuple[Dataset, LastUpdated]] = OPEN_DATASETS
+open_datasets: list[tuple[Dataset, LastUpdated]] = [*OPEN_DATASETS, (LOG_DATASET, transparency_queries.last_logged_at)]
 
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """The scan side's buffer, flusher and label process, then the per-worker shopper caches."""
-    async with scan_side_lifespan(app), trace_cache_lifespan(app):
+    """The scan side's buffer, flusher and label process, the per-worker shopper caches, the log's key."""
+    async with scan_side_lifespan(app), trace_cache_lifespan(app), transparency_lifespan(app):
         yield
 
 

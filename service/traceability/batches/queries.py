@@ -98,7 +98,8 @@ async def insert_batch_with_first_event(
     event_hash: str,
     idempotency: tuple[str, str, str, int, Any] | None,
 ) -> None:
-    """Batch, its first event and (when given) the idempotency record in ONE statement: atomic, one round trip."""
+    """Batch, its first event, its head's leaf in the transparency log and (when given) the idempotency record
+    in ONE statement: atomic, one round trip."""
     key, operation, request_hash, status_code, response = idempotency or (None, None, None, None, None)
     await conn.execute(
         """
@@ -117,8 +118,10 @@ async def insert_batch_with_first_event(
         ), k as (
             insert into idempotency_keys (user_id, key, operation, request_hash, status_code, response)
             select $15, $35, $36, $37, $38, $39 from b where $35::text is not null
+        ), leaf as (
+            select transparency_append(b.id, $5, 1, $33) as idx from b
         )
-        select 1
+        select idx from leaf
         """,
         batch.id,
         batch.product_id,
@@ -213,8 +216,14 @@ async def insert_event(conn: asyncpg.Connection, event: ChainedEvent, prev_hash:
 
 
 async def advance_head(conn: asyncpg.Connection, batch_id: uuid.UUID, seq: int, hash_: str) -> None:
+    """Move the head and append it to the transparency log in the same statement: never one without the other."""
     await conn.execute(
-        "update batches set last_seq = $2, last_hash = $3, updated_at = now() where id = $1",
+        """
+        with head as (
+            update batches set last_seq = $2, last_hash = $3, updated_at = now() where id = $1 returning id, code
+        )
+        select transparency_append(head.id, head.code, $2, $3) from head
+        """,
         batch_id,
         seq,
         hash_,
