@@ -11,6 +11,7 @@ from litestar.types import ControllerRouterHandler
 
 from service.core.catalog import Dataset, LastUpdated
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
+from service.traceability.oversight.routes import route_handlers as oversight_route_handlers
 from service.traceability.registry.datasets import OPEN_DATASETS
 from service.traceability.registry.routes import (
     OrganizationController,
@@ -33,6 +34,7 @@ route_handlers: list[ControllerRouterHandler] = [
     SyncController,
     TraceabilityOpenDataController,
     *scan_route_handlers,
+    *oversight_route_handlers,
 ]
 
 open_datasets: list[tuple[Dataset, LastUpdated]] = OPEN_DATASETS
