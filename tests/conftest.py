@@ -20,6 +20,7 @@ from service.core.migrate import migrate
 from service.settings import Settings
 from service.storage.s3 import build_s3_client
 from tests.support.app import UserFactory
+from tests.support.factories import AUTHORITY, join_authority
 
 TEST_JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 
@@ -165,10 +166,15 @@ def make_user(db: asyncpg.Connection, client: AsyncTestClient[Litestar]) -> User
     """Create a user of a role and sign in through the real login route; returns auth headers plus ids."""
     counter = iter(range(10_000))
 
-    async def factory(role: Role = "farmer", *, name: str | None = None) -> dict[str, str]:
+    async def factory(
+        role: Role = "farmer", *, name: str | None = None, authority: str | None = AUTHORITY
+    ) -> dict[str, str]:
+        """Inspectors act for an authority (the test one unless `authority` names another, or is None)."""
         phone = f"09{next(counter):02d}{uuid.uuid4().int % 10**6:06d}"
         password = "mật-khẩu-an-toàn-1"
         user = await create_user(db, phone=phone, password=password, full_name=name or f"Test {role}", role=role)
+        if role == "inspector" and authority is not None:
+            await join_authority(db, user.id, authority)
         response = await client.post("/api/v1/auth/login", json={"phone": phone, "password": password})
         assert response.status_code == 200, response.text
         token = response.json()["access_token"]

@@ -50,15 +50,20 @@ async def media_row(conn: asyncpg.Connection, media_id: uuid.UUID) -> MediaRow |
     return None if row is None else msgspec.convert(dict(row), MediaRow)
 
 
-async def mark_ready(conn: asyncpg.Connection, media_id: uuid.UUID, content_type: str) -> MediaRow | None:
+async def mark_ready(
+    conn: asyncpg.Connection, media_id: uuid.UUID, content_type: str, size: int, sha256: str
+) -> MediaRow | None:
+    """Ready, with the size and checksum of the bytes served (a photo's metadata may have been stripped)."""
     row = await conn.fetchrow(
         f"""
-        update media set status = 'ready', content_type = $2, completed_at = now()
+        update media set status = 'ready', content_type = $2, bytes = $3, sha256 = $4, completed_at = now()
         where id = $1 and status = 'pending'
         returning {_COLUMNS}
         """,  # noqa: S608 - constant columns
         media_id,
         content_type,
+        size,
+        sha256,
     )
     return None if row is None else msgspec.convert(dict(row), MediaRow)
 

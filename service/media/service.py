@@ -4,6 +4,8 @@ Uploads land under a staging key (`incoming/<id>`); only a completed, verified o
 its final key, so a still-valid upload URL can never overwrite media that is already in use.
 """
 
+import asyncio
+import contextlib
 import hashlib
 import uuid
 from typing import Any
@@ -13,11 +15,12 @@ from litestar import Request
 
 from service.auth.schemas import CurrentUser
 from service.core.errors import Conflict, InvalidInput, NotFound, ServiceError
+from service.media.metadata import FORMATS, strip_metadata
 from service.media.queries import insert_media, mark_ready, media_row, ready_media_ids
 from service.media.schemas import MediaCreate, MediaRead, MediaRow, MediaUpload
 from service.media.types import (
     ALLOWED,
-    PURPOSE_FAMILY,
+    PURPOSE_FAMILIES,
     SNIFF_BYTES,
     MediaKind,
     Purpose,
@@ -26,6 +29,7 @@ from service.media.types import (
     sniff,
 )
 from service.storage import LocalStore, MediaStore, UploadTooLarge
+from service.storage.base import CHANGED_DETAIL, ObjectChanged
 
 
 def staging_key(media_id: uuid.UUID) -> str:
@@ -61,9 +65,9 @@ def media_read(row: MediaRow, base_url: str) -> MediaRead:
 
 def _accepted_kind(purpose: str, content_type: str, size: int) -> MediaKind:
     kind = kind_of(content_type)
-    family = PURPOSE_FAMILY[purpose]
-    if kind is None or kind.family != family:
-        allowed = ", ".join(sorted(k.content_type for k in ALLOWED.values() if k.family == family))
+    families = PURPOSE_FAMILIES[purpose]
+    if kind is None or kind.family not in families:
+        allowed = ", ".join(sorted(k.content_type for k in ALLOWED.values() if k.family in families))
         raise InvalidInput(f"a {purpose} must be one of: {allowed}", code="type_not_allowed")
     if size > kind.max_bytes:
         raise InvalidInput(f"{kind.content_type} files may be at most {kind.max_bytes} bytes", code="too_large")
@@ -111,7 +115,7 @@ async def _verify(store: MediaStore, row: MediaRow, key: str, version: str, size
     real = sniff(await store.read_range(key, 0, SNIFF_BYTES))
     kind = ALLOWED.get(real) if real else None
     if kind is None:
-        raise InvalidInput("the file is not an image, audio or 3D model type we accept", code="type_not_allowed")
+        raise InvalidInput("the file is not an image, audio, 3D model or PDF type we accept", code="type_not_allowed")
     declared = ALLOWED[row.declared_type]
     if kind.family != declared.family:
         raise InvalidInput(
@@ -139,16 +143,36 @@ async def complete_media(
         info = await store.stat(source)
     if info is None:
         raise Conflict("no bytes have been uploaded for this media yet", code="not_uploaded")
+    size, sha256 = row.bytes, row.sha256
+    stripped = False
     try:
         content_type = await _verify(store, row, source, info.version, info.size)
-        if source != row.storage_key:
+        if content_type in FORMATS and source != row.storage_key:
+            size, sha256 = await _store_without_metadata(store, row, source, info.size, content_type)
+            stripped = True
+        elif source != row.storage_key:
             await store.promote(source, row.storage_key, version=info.version)
     except ServiceError:
         await store.delete(source)
         raise
-    ready = await mark_ready(conn, media_id, content_type) or await media_row(conn, media_id)
+    ready = await mark_ready(conn, media_id, content_type, size, sha256) or await media_row(conn, media_id)
     assert ready is not None, "a completed media row cannot vanish"
+    if stripped:  # only now: until the row is ready, a retry starts again from the original upload
+        with contextlib.suppress(OSError):
+            await store.delete(source)
     return media_read(ready, base_url)
+
+
+async def _store_without_metadata(
+    store: MediaStore, row: MediaRow, source: str, size: int, content_type: str
+) -> tuple[int, str]:
+    """Photos lose EXIF (GPS!), XMP and comments before anyone can download them; (bytes, sha256) of what is served."""
+    original = await store.read_range(source, 0, size)
+    if hashlib.sha256(original).hexdigest() != row.sha256:
+        raise ObjectChanged(CHANGED_DETAIL)
+    cleaned = await asyncio.to_thread(strip_metadata, original, content_type)
+    await store.put_bytes(row.storage_key, cleaned, content_type)
+    return len(cleaned), hashlib.sha256(cleaned).hexdigest()
 
 
 async def receive_upload(

@@ -6,7 +6,7 @@ The sniffer reads only the first bytes of an object (SNIFF_BYTES) and trusts not
 from dataclasses import dataclass
 from typing import Literal
 
-Family = Literal["image", "audio", "model"]
+Family = Literal["image", "audio", "model", "document"]
 Purpose = Literal[
     "product_photo",
     "batch_photo",
@@ -14,6 +14,7 @@ Purpose = Literal[
     "inspection_photo",
     "audio_track",
     "model_3d",
+    "certificate",
 ]
 
 MB = 1024 * 1024
@@ -39,6 +40,7 @@ ALLOWED: dict[str, MediaKind] = {
         MediaKind("audio/aac", "audio", 60 * MB, "aac"),
         MediaKind("audio/ogg", "audio", 60 * MB, "ogg"),
         MediaKind("model/gltf-binary", "model", 100 * MB, "glb"),
+        MediaKind("application/pdf", "document", 20 * MB, "pdf"),
     )
 }
 
@@ -54,13 +56,15 @@ ALIASES: dict[str, str] = {
     "application/ogg": "audio/ogg",
 }
 
-PURPOSE_FAMILY: dict[str, Family] = {
-    "product_photo": "image",
-    "batch_photo": "image",
-    "poi_photo": "image",
-    "inspection_photo": "image",
-    "audio_track": "audio",
-    "model_3d": "model",
+# What each purpose accepts: a certificate is a photo of the paper or its PDF.
+PURPOSE_FAMILIES: dict[str, frozenset[Family]] = {
+    "product_photo": frozenset({"image"}),
+    "batch_photo": frozenset({"image"}),
+    "poi_photo": frozenset({"image"}),
+    "inspection_photo": frozenset({"image"}),
+    "audio_track": frozenset({"audio"}),
+    "model_3d": frozenset({"model"}),
+    "certificate": frozenset({"image", "document"}),
 }
 
 MAX_UPLOAD_BYTES = max(kind.max_bytes for kind in ALLOWED.values())
@@ -107,6 +111,8 @@ def sniff(head: bytes) -> str | None:
         return "image/webp"
     if len(head) >= 12 and head[:4] == b"glTF" and int.from_bytes(head[4:8], "little") == 2:
         return "model/gltf-binary"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
     if head.startswith(b"OggS\x00"):
         return "audio/ogg"
     if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] in _M4A_BRANDS:

@@ -14,6 +14,7 @@ from service.core.db import borrow
 from service.jobs import Job, JobContext
 from service.traceability.batches import idempotency
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
+from service.traceability.oversight.routes import route_handlers as oversight_route_handlers
 from service.traceability.registry.datasets import OPEN_DATASETS
 from service.traceability.registry.routes import (
     OrganizationController,
@@ -41,6 +42,7 @@ route_handlers: list[ControllerRouterHandler] = [
     TraceabilityOpenDataController,
     *scan_route_handlers,
     *transparency_route_handlers,
+    *oversight_route_handlers,
 ]
 
 open_datasets: list[tuple[Dataset, LastUpdated]] = [*OPEN_DATASETS, (LOG_DATASET, transparency_queries.last_logged_at)]

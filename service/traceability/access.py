@@ -7,9 +7,10 @@ and admins read everything; admins may also write anywhere. Anything else looks 
 import uuid
 
 import asyncpg
+import msgspec
 
 from service.auth.schemas import CurrentUser
-from service.core.errors import NotFound
+from service.core.errors import Forbidden, NotFound
 
 READ_ALL_ROLES = ("inspector", "admin")
 
@@ -66,3 +67,23 @@ async def require_manageable(conn: asyncpg.Connection, user: CurrentUser, org_id
 
 def is_reader_of_all(user: CurrentUser) -> bool:
     return user.role in READ_ALL_ROLES
+
+
+class ActingAuthority(msgspec.Struct, frozen=True, kw_only=True):
+    """The authority an inspector acts for: what a verified claim names."""
+
+    id: uuid.UUID
+    name: str
+
+
+async def acting_authority(conn: asyncpg.Connection, user: CurrentUser) -> ActingAuthority:
+    """Inspections, recalls and verifications speak for an authority: the caller must belong to one."""
+    row = await conn.fetchrow(
+        "select a.id, a.name from users u join authorities a on a.id = u.authority_id where u.id = $1", user.id
+    )
+    if row is None:
+        raise Forbidden(
+            "only an inspector of an authority (e.g. a provincial Department of Agriculture) may do this",
+            code="no_authority",
+        )
+    return ActingAuthority(id=row["id"], name=row["name"])

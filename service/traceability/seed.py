@@ -24,6 +24,8 @@ from service.traceability.batches.schemas import (
     TransformationCreate,
 )
 from service.traceability.identifiers.gs1 import gtin_check_digit
+from service.traceability.oversight import service as oversight
+from service.traceability.oversight.schemas import CertificationReviewCreate
 from service.traceability.registry import communes as places
 from service.traceability.registry import service as services
 from service.traceability.registry.schemas import (
@@ -36,6 +38,8 @@ from service.traceability.registry.schemas import (
 
 DEMO = "(dữ liệu mẫu / demo)"
 SEED_PHONE = "+84200000000"  # an inactive account with an unusable password: it only signs the demo records
+SEED_INSPECTOR_PHONE = "+84200000001"  # the same, for what the demo authority verified
+AUTHORITY_NAME = f"Sở Nông nghiệp và Môi trường Thái Nguyên {DEMO}"
 COOP_NAME = f"HTX chè Tân Cương {DEMO}"
 
 
@@ -69,6 +73,31 @@ async def seed_user(conn: asyncpg.Connection) -> CurrentUser:
     return CurrentUser(id=user_id, role="admin")
 
 
+async def seed_inspector(conn: asyncpg.Connection) -> CurrentUser:
+    """The demo authority and an inspector acting for it: verified claims in the demo name who verified them."""
+    authority_id = await conn.fetchval(
+        """
+        insert into authorities (name, name_en) values ($1, $2)
+        on conflict (name) do update set name_en = excluded.name_en
+        returning id
+        """,
+        AUTHORITY_NAME,
+        "Thái Nguyên Department of Agriculture and Environment (demo)",
+    )
+    user_id = await conn.fetchval(
+        """
+        insert into users (phone, password_hash, full_name, role, authority_id, is_active)
+        values ($1, '!demo-seed-no-login', $2, 'inspector', $3, false)
+        on conflict (phone) do update set authority_id = excluded.authority_id
+        returning id
+        """,
+        SEED_INSPECTOR_PHONE,
+        f"Cán bộ kiểm tra mẫu {DEMO}",
+        authority_id,
+    )
+    return CurrentUser(id=user_id, role="inspector")
+
+
 async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str:
     """Load the demo producers, products and batches once; returns a one-line summary."""
     if await conn.fetchval("select exists(select 1 from organizations where name = $1)", COOP_NAME):
@@ -76,11 +105,18 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
     base = settings.base_url
     async with conn.transaction():
         admin = await seed_user(conn)
+        inspector = await seed_inspector(conn)
+
+        async def verified(cert_id: uuid.UUID) -> None:
+            await oversight.review_certification(
+                conn, inspector, cert_id, CertificationReviewCreate(decision="verified")
+            )
+
         tan_cuong = commune_code("Tân Cương")
 
         async def org(body: OrganizationCreate) -> uuid.UUID:
             created = await services.create_organization(conn, admin, body)
-            await services.set_verification(conn, admin, created.id, VerificationUpdate(status="verified"))
+            await services.set_verification(conn, inspector, created.id, VerificationUpdate(status="verified"))
             return created.id
 
         coop = await org(
@@ -132,11 +168,11 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             )
         )
         for kind, issuer, number, stars, decision in (
-            ("ocop", "UBND tỉnh Thái Nguyên", "OCOP-DEMO-0417", 5, "QĐ 2145/QĐ-UBND (demo)"),
             ("vietgap", "Trung tâm Chứng nhận phù hợp (demo)", "VietGAP-TT-DEMO-0321", None, None),
             ("geographic_indication", "Cục Sở hữu trí tuệ", "CDĐL-00004 Tân Cương (demo)", None, None),
+            ("organic", "Tổ chức chứng nhận hữu cơ (demo)", "HC-DEMO-0099", None, None),
         ):
-            await services.add_certification(
+            cert = await services.add_certification(
                 conn,
                 admin,
                 coop,
@@ -150,6 +186,27 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                     decision_number=decision,
                 ),
             )
+            if kind != "organic":  # the organic one stays declared, awaiting verification
+                await verified(cert.id)
+
+        async def ocop(product_id: uuid.UUID, org_id: uuid.UUID, stars: int, number: str) -> None:
+            """OCOP stars are a verified certificate of the product, not a number typed in."""
+            cert = await services.add_certification(
+                conn,
+                admin,
+                org_id,
+                CertificationCreate(
+                    kind="ocop",
+                    issuer="UBND tỉnh Thái Nguyên",
+                    number=number,
+                    valid_from=date(2024, 3, 1),
+                    valid_to=date(2027, 3, 1),
+                    stars=stars,
+                    decision_number="QĐ 2145/QĐ-UBND (demo)",
+                    product_id=product_id,
+                ),
+            )
+            await verified(cert.id)
 
         def product(
             org_id: uuid.UUID,
@@ -194,6 +251,12 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
         na = await services.create_product(
             conn, admin, product(custard, "Na La Hiên", "La Hiên custard apple", "custard_apple", 4, None, None, 7)
         )
+        for rated, owner, stars, number in (
+            (dinh, coop, 5, "OCOP-DEMO-0417"),
+            (nhan, longan, 3, "OCOP-DEMO-0520"),
+            (na, custard, 4, "OCOP-DEMO-0611"),
+        ):
+            await ocop(rated.id, owner, stars, number)
 
         hill = await services.create_plot(
             conn,
@@ -277,7 +340,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
         )
         await events.record_inspection(
             conn,
-            admin,
+            inspector,
             dried_id,
             InspectionCreate(
                 result="conformant", notes=f"Mẫu đạt QCVN 8-2:2011/BYT {DEMO}", event_time=at("2025-05-13", 10)
@@ -336,6 +399,10 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
         )
         await step(na_lot, "packing", at("2025-08-12", 11))
         await events.recall_batch(
-            conn, admin, na_lot, RecallCreate(reason=f"Mẫu kiểm tra có dư lượng thuốc BVTV vượt ngưỡng {DEMO}"), base
+            conn,
+            inspector,
+            na_lot,
+            RecallCreate(reason=f"Mẫu kiểm tra có dư lượng thuốc BVTV vượt ngưỡng {DEMO}"),
+            base,
         )
     return "traceability demo: 6 producers, 6 products, 5 batches with histories (1 recalled)"

@@ -25,6 +25,7 @@ GTIN = "08935049510017"  # valid check digit
 TAN_CUONG = "05503"  # Xã Tân Cương (official 2025 code, vietnam-provinces)
 TAN_CUONG_POINT = {"type": "Point", "coordinates": [105.7626, 21.5638]}  # [lon, lat]
 PROBLEM = "application/problem+json"
+AUTHORITY = "Sở Nông nghiệp và Môi trường Thái Nguyên"
 
 Client = AsyncTestClient[Litestar]
 
@@ -149,16 +150,53 @@ async def stored_batch(
     await stored_event(
         db, batch_id, "retail_selling", "Cửa hàng Đặc sản Thái Nguyên, 12 Hoàng Văn Thụ", "2025-07-10T09:00:00+07:00"
     )
-    await db.execute(
+    cert_id = await db.fetchval(
         """
         insert into certifications (organization_id, product_id, kind, issuer, number, valid_from, valid_to, stars)
         values ($1, $2, 'ocop', 'UBND tỉnh Thái Nguyên', 'QĐ 1234/QĐ-UBND', '2024-01-01', $3, 4)
+        returning id
         """,
         org_id,
         product_id,
         date(2027, 1, 1),
     )
+    await stored_verification(db, cert_id)
     return {"id": batch_id, "code": code, "lot": lot, "gtin": gtin, "product_id": product_id, "org_id": org_id}
+
+
+async def stored_authority(db: asyncpg.Connection, name: str = AUTHORITY) -> uuid.UUID:
+    authority_id: uuid.UUID = await db.fetchval(
+        "insert into authorities (name) values ($1) on conflict (name) do update set name = excluded.name returning id",
+        name,
+    )
+    return authority_id
+
+
+async def join_authority(db: asyncpg.Connection, user_id: uuid.UUID, name: str = AUTHORITY) -> uuid.UUID:
+    authority_id = await stored_authority(db, name)
+    await db.execute("update users set authority_id = $2 where id = $1", user_id, authority_id)
+    return authority_id
+
+
+async def stored_verification(db: asyncpg.Connection, cert_id: uuid.UUID) -> None:
+    """An inspector of the test authority verified the certificate (a stored inspector account signs it)."""
+    authority_id = await stored_authority(db)
+    inspector_id = await db.fetchval(
+        """
+        insert into users (phone, password_hash, full_name, role, authority_id, is_active)
+        values ('+84299999999', '!', 'Cán bộ kiểm tra', 'inspector', $1, false)
+        on conflict (phone) do update set authority_id = excluded.authority_id
+        returning id
+        """,
+        authority_id,
+    )
+    await db.execute(
+        "insert into certification_reviews (certification_id, decision, authority_id, reviewer_id) "
+        "values ($1, 'verified', $2, $3)",
+        cert_id,
+        authority_id,
+        inspector_id,
+    )
 
 
 async def stored_event(db: asyncpg.Connection, batch_id: uuid.UUID, step: str, place: str | None, at: str) -> None:

@@ -11,19 +11,19 @@ import msgspec
 from service.traceability.batches.chain import local_time
 from service.traceability.batches.queries import EVENT_COLUMNS
 from service.traceability.batches.schemas import EventRead
-from service.traceability.batches.vocab import UOM
+from service.traceability.batches.vocab import UOM, is_official
 
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 EPCIS_MEDIA_TYPE = "application/ld+json"
 
 
 class BatchIds:
-    """What a batch is called in EPCIS: its class URI."""
+    """What a batch is called in EPCIS: its class URI, and who speaks for it (its producer)."""
 
-    __slots__ = ("code", "gtin14", "lot")
+    __slots__ = ("code", "gtin14", "lot", "producer")
 
-    def __init__(self, gtin14: str | None, lot: str, code: str) -> None:
-        self.gtin14, self.lot, self.code = gtin14, lot, code
+    def __init__(self, gtin14: str | None, lot: str, code: str, producer: str = "") -> None:
+        self.gtin14, self.lot, self.code, self.producer = gtin14, lot, code, producer
 
     def class_uri(self, base_url: str) -> str:
         """GS1 Digital Link on id.gs1.org where a GTIN exists; else the service's own /q/{code}."""
@@ -49,7 +49,8 @@ async def export_rows(
     conn: asyncpg.Connection, batch_ids: list[uuid.UUID]
 ) -> tuple[dict[uuid.UUID, BatchIds], list[EventRead]]:
     names = await conn.fetch(
-        "select b.id, b.lot, b.code, p.gtin14 from batches b join products p on p.id = b.product_id "
+        "select b.id, b.lot, b.code, p.gtin14, o.name as producer from batches b "
+        "join products p on p.id = b.product_id join organizations o on o.id = b.organization_id "
         "where b.id = any($1::uuid[])",
         batch_ids,
     )
@@ -57,8 +58,24 @@ async def export_rows(
         f"select {EVENT_COLUMNS} from events where batch_id = any($1::uuid[]) order by event_time, batch_id, seq",  # noqa: S608
         batch_ids,
     )
-    ids = {r["id"]: BatchIds(r["gtin14"], r["lot"], r["code"]) for r in names}
+    ids = {r["id"]: BatchIds(r["gtin14"], r["lot"], r["code"], r["producer"]) for r in names}
     return ids, msgspec.convert([dict(r) for r in rows], list[EventRead])
+
+
+def claimed_by(event: EventRead, ids: dict[uuid.UUID, BatchIds]) -> dict[str, str]:
+    """`tt:claimedBy`: an inspection or recall is verified by the authority named in its (hashed) details;
+    anything else is declared by the batch's producer."""
+    if is_official(event.biz_step, event.disposition):
+        claim = {"tt:kind": "verified", "tt:role": "authority"}
+        authority = event.details.get("authority")
+        name = authority.get("name") if isinstance(authority, dict) else None
+    else:
+        claim = {"tt:kind": "declared", "tt:role": "producer"}
+        batch = ids.get(event.batch_id)
+        name = batch.producer if batch else None
+    if name:  # events recorded before authorities existed name none
+        claim["tt:name"] = str(name)
+    return claim
 
 
 def _quantity(uri: str, quantity: Any, unit: str | None) -> dict[str, Any]:
@@ -105,6 +122,7 @@ def epcis_event(event: EventRead, ids: dict[uuid.UUID, BatchIds], base_url: str)
             out["ilmd"] = {"cbvmda:lotNumber": batch.lot}
     for name, value in sorted(event.details.items()):
         out[f"tt:{name}"] = value
+    out["tt:claimedBy"] = claimed_by(event, ids)
     out["tt:hash"] = event.hash
     out["tt:prevHash"] = event.prev_hash
     return out

@@ -157,6 +157,11 @@ async def append_event(
         )
 
 
+def authority_detail(authority: access.ActingAuthority) -> dict[str, str]:
+    """Who an official event speaks for, inside the hashed details: attributable and tamper-evident."""
+    return {"id": str(authority.id), "name": authority.name}
+
+
 async def record_inspection(
     conn: asyncpg.Connection, user: CurrentUser, batch_id: uuid.UUID, data: InspectionCreate, base_url: str
 ) -> EventRead:
@@ -167,6 +172,7 @@ async def record_inspection(
     if data.photos:
         details["photos"] = [str(p) for p in data.photos]
     async with conn.transaction():
+        details["authority"] = authority_detail(await access.acting_authority(conn, user))
         locked = await lock_for_write(conn, user, batch_id, step="inspecting", any_org=True)
         if locked.phi_violation and data.result == "conformant":
             raise InvalidInput(
@@ -189,6 +195,7 @@ async def recall_batch(
     conn: asyncpg.Connection, user: CurrentUser, batch_id: uuid.UUID, data: RecallCreate, base_url: str
 ) -> EventRead:
     async with conn.transaction():
+        authority = await access.acting_authority(conn, user)
         locked = await lock_for_write(conn, user, batch_id, step="holding", any_org=True)
         now = check_event_time(None)
         event = await append(
@@ -199,7 +206,7 @@ async def recall_batch(
             biz_step="holding",
             disposition="recalled",
             event_time=now,
-            details={"reason": data.reason.strip()},
+            details={"reason": data.reason.strip(), "authority": authority_detail(authority)},
         )
         await eq.mark_recalled(conn, batch_id, data.reason.strip(), now)
         return event
@@ -222,6 +229,11 @@ async def verify_chain(conn: asyncpg.Connection, user: CurrentUser, batch_id: uu
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         events = await eq.events_of(conn, batch_id)
         head = await eq.batch_head(conn, batch_id)
+    return check_chain(batch_id, events, head)
+
+
+def check_chain(batch_id: uuid.UUID, events: list[EventRead], head: tuple[int, str] | None) -> ChainReport:
+    """Recompute every hash in order (pure: the shopper page's derived claim uses it too)."""
     prev = GENESIS_HASH
     for expected_seq, event in enumerate(events, start=1):
         reason = None

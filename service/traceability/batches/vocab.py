@@ -1,6 +1,7 @@
 """CBV 2.0 vocabularies (bizStep, disposition) and how the timeline says them in plain words."""
 
 import re
+from urllib.parse import unquote
 
 BIZ_STEPS = frozenset(
     [
@@ -114,32 +115,62 @@ def valid_disposition(value: str) -> bool:
     return value in DISPOSITIONS or is_custom_uri(value)
 
 
+# Steps only inspectors record, through their own endpoints (inspections, recalls). A producer's event never
+# borrows their wording, whatever its URI reads like ("urn:x:inspecting", ".../Duoc-So-NN-kiem-dinh-dat").
+RESERVED_STEPS = frozenset({"inspecting"})
+
+# How the shopper page says each step, Vietnamese first.
 STEP_LABELS: dict[str, tuple[str, str]] = {
-    "commissioning": ("Thu hoạch / tạo lô", "Harvested / lot created"),
+    "commissioning": ("Thu hoạch, tạo lô", "Harvested, lot created"),
     "packing": ("Đóng gói", "Packed"),
-    "inspecting": ("Kiểm tra", "Inspected"),
     "storing": ("Lưu kho", "Stored"),
     "shipping": ("Xuất hàng", "Shipped"),
     "receiving": ("Nhận hàng", "Received"),
-    "retail_selling": ("Bán lẻ", "Sold in a shop"),
+    "retail_selling": ("Bày bán tại cửa hàng", "On sale in a shop"),
     "holding": ("Tạm giữ", "Held"),
-    "destroying": ("Tiêu hủy", "Destroyed"),
     "transporting": ("Vận chuyển", "Transported"),
+    "destroying": ("Tiêu hủy", "Destroyed"),
     "sampling": ("Lấy mẫu", "Sampled"),
 }
+INSPECTION_LABEL = ("Kiểm tra chất lượng", "Quality inspected")
 TRANSFORMATION_LABEL = ("Chế biến", "Processed")
 RECALL_LABEL = ("Thu hồi", "Recalled")
+PRODUCER_NOTE = ("Ghi chú của nhà sản xuất", "Producer's note")
+
+_CBV_STEP = re.compile(r"^(?:urn:epcglobal:cbv:bizstep:|https?://ns\.gs1\.org/cbv/BizStep-)([a-z_]+)$")
+
+
+def cbv_step(biz_step: str) -> str | None:
+    """The CBV step a value names (bare, or in GS1's own URI forms); None for an invented URI."""
+    if biz_step in BIZ_STEPS:
+        return biz_step
+    found = _CBV_STEP.match(biz_step)
+    return found.group(1) if found and found.group(1) in BIZ_STEPS else None
+
+
+def is_official(biz_step: str, disposition: str | None) -> bool:
+    """Inspections and recalls: only their endpoints (inspectors of an authority) write these."""
+    return biz_step == "inspecting" or disposition == "recalled"
+
+
+def producer_words(biz_step: str) -> str:
+    """An invented step in the producer's own words: the URI's last segment, decoded, at most 80 characters."""
+    tail = re.split(r"[/:#]", biz_step.rstrip("/:#"))[-1]
+    words = " ".join(unquote(tail).replace("_", " ").replace("-", " ").split())
+    return (words or biz_step)[:80]
 
 
 def step_label(event_type: str, biz_step: str, disposition: str | None, lang: str) -> str:
+    """Plain words for a timeline entry; invented steps are labelled as the producer's note, never as a CBV step."""
     index = 1 if lang == "en" else 0
-    if disposition == "recalled":
-        return RECALL_LABEL[index]
+    if is_official(biz_step, disposition):
+        return RECALL_LABEL[index] if disposition == "recalled" else INSPECTION_LABEL[index]
     if event_type == "TransformationEvent":
         return TRANSFORMATION_LABEL[index]
-    if biz_step in STEP_LABELS:
-        return STEP_LABELS[biz_step][index]
-    return biz_step.rsplit("/", 1)[-1].replace("_", " ").capitalize()
+    name = cbv_step(biz_step)
+    if name is not None and name not in RESERVED_STEPS:
+        return STEP_LABELS[name][index] if name in STEP_LABELS else name.replace("_", " ").capitalize()
+    return f"{PRODUCER_NOTE[index]}: “{producer_words(biz_step)}”"
 
 
 # UN/CEFACT Recommendation 20 codes for the units farmers use (EPCIS `uom`).

@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from service.core.catalog import Column, Dataset, LastUpdated
+from service.traceability.registry.queries import LATEST_DECISION, VERIFIED_OCOP_STARS, VN_TODAY
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
 BOM = "\ufeff"
@@ -33,7 +34,7 @@ PRODUCTS_DATASET = Dataset(
         Column("name_en", "name in English, when given"),
         Column("category", "tea, longan, pomelo, custard_apple, cinnamon or other"),
         Column("gtin14", "GS1 GTIN-14, when the product has one"),
-        Column("ocop_stars", "OCOP rating 1-5, when rated", "integer"),
+        Column("ocop_stars", "OCOP rating 1-5 from a verified, unexpired OCOP certificate", "integer"),
         Column("geographic_indication", "geographic indication, e.g. Tân Cương"),
         Column("producer_id", "the producer (see producers.csv)"),
         Column("producer_name", "the producer's name"),
@@ -62,11 +63,11 @@ PRODUCERS_DATASET = Dataset(
         Column("commune_code", "official 2025 commune/ward code"),
         Column("commune_name", "commune or ward"),
         Column("former_district", "district before the 2025 reform, for orientation"),
-        Column("lat", "latitude WGS84 (households rounded to about 100 m)", "number"),
-        Column("lon", "longitude WGS84 (households rounded to about 100 m)", "number"),
+        Column("lat", "latitude WGS84 (households rounded to about 1 km)", "number"),
+        Column("lon", "longitude WGS84 (households rounded to about 1 km)", "number"),
         Column("verified", "true when verified by an inspector", "boolean"),
         Column("standards", "standards applied (TCVN/QCVN/TCCS), separated by ;"),
-        Column("certifications", "valid certificates (kind:number), separated by ;"),
+        Column("certifications", "valid certificates verified by an inspector (kind:number), separated by ;"),
         Column("product_count", "number of products", "integer"),
         Column("updated_at", "last change (ISO 8601)", "datetime"),
     ],
@@ -107,44 +108,48 @@ def _is_number(text: str) -> bool:
 
 async def product_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """
-        select p.id, p.names ->> 'vi', p.names ->> 'en', p.category, p.gtin14, p.ocop_stars,
+        f"""
+        select p.id, p.names ->> 'vi', p.names ->> 'en', p.category, p.gtin14, {VERIFIED_OCOP_STARS.format(p="p")},
                p.geographic_indication, o.id, o.name, o.commune_code, o.commune_name, p.updated_at
         from products p join organizations o on o.id = p.organization_id
         order by o.name, p.names ->> 'vi', p.id
-        """
+        """  # noqa: S608 - constant SQL fragments
     )
 
 
 async def producer_rows(conn: asyncpg.Connection) -> list[asyncpg.Record]:
     return await conn.fetch(
-        """
+        f"""
         select o.id, o.kind, o.name, o.parent_id, o.province_name, o.commune_code, o.commune_name,
                o.former_district,
-               case when o.kind = 'household' then round(o.lat::numeric, 3) else o.lat::numeric end,
-               case when o.kind = 'household' then round(o.lon::numeric, 3) else o.lon::numeric end,
+               case when o.kind = 'household' then round(o.lat::numeric, 2) else o.lat::numeric end,
+               case when o.kind = 'household' then round(o.lon::numeric, 2) else o.lon::numeric end,
                o.verification_status = 'verified',
                array_to_string(o.standards, ';'),
                (select string_agg(c.kind || ':' || c.number, ';' order by c.kind, c.number)
                 from certifications c
-                where c.organization_id = o.id and c.valid_from <= current_date
-                  and (c.valid_to is null or c.valid_to >= current_date)),
+                where c.organization_id = o.id and c.valid_from <= {VN_TODAY}
+                  and (c.valid_to is null or c.valid_to >= {VN_TODAY})
+                  and {LATEST_DECISION.format(c="c")} = 'verified'),
                (select count(*) from products p where p.organization_id = o.id),
                o.updated_at
         from organizations o
         order by o.name, o.id
-        """
+        """  # noqa: S608 - constant SQL fragments
     )
 
 
 async def products_last_updated(conn: asyncpg.Connection) -> datetime | None:
-    value: datetime | None = await conn.fetchval("select max(updated_at) from products")
+    value: datetime | None = await conn.fetchval(
+        "select greatest((select max(updated_at) from products), (select max(created_at) from certification_reviews))"
+    )
     return value
 
 
 async def producers_last_updated(conn: asyncpg.Connection) -> datetime | None:
     value: datetime | None = await conn.fetchval(
-        "select greatest((select max(updated_at) from organizations), (select max(created_at) from certifications))"
+        "select greatest((select max(updated_at) from organizations), (select max(created_at) from certifications), "
+        "(select max(created_at) from certification_reviews))"
     )
     return value
 

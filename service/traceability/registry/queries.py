@@ -37,9 +37,39 @@ PLOT_COLUMNS = (
 INPUT_COLUMNS = (
     "id, plot_id, organization_id, applied_on, product_name, active_ingredient, dose, phi_days, notes, created_at"
 )
-CERT_COLUMNS = (
-    "id, organization_id, product_id, kind, issuer, number, valid_from, valid_to, stars, decision_number, created_at"
+# Today in Vietnam, for validity checks in SQL.
+VN_TODAY = "(now() at time zone 'Asia/Ho_Chi_Minh')::date"
+# The latest review decision of certificate {c} (reviews are appended; the newest decides).
+LATEST_DECISION = (
+    "(select r.decision from certification_reviews r where r.certification_id = {c}.id "
+    "order by r.created_at desc, r.id desc limit 1)"
 )
+# OCOP stars of product {p} as a public claim: only from a verified, unexpired OCOP certificate of that product
+# (OCOP rates products, not producers), never from the product's free-input field.
+VERIFIED_OCOP_STARS = (
+    "(select max(oc.stars) from certifications oc "  # noqa: S608 - constant SQL fragment
+    "where oc.kind = 'ocop' and oc.product_id = {p}.id "
+    f"and oc.valid_from <= {VN_TODAY} and (oc.valid_to is null or oc.valid_to >= {VN_TODAY}) "
+    f"and {LATEST_DECISION.format(c='oc')} = 'verified')"
+)
+# Public coordinates: a household farm is somebody's home, so about 1 km (2 decimals) is all anyone sees.
+PUBLIC_LAT = "case when {o}.kind = 'household' then round({o}.lat::numeric, 2)::float8 else {o}.lat end"
+PUBLIC_LON = "case when {o}.kind = 'household' then round({o}.lon::numeric, 2)::float8 else {o}.lon end"
+
+# A certificate with its latest review (reviews are appended, never edited: the newest decides).
+CERT_WITH_REVIEW = """
+    select c.id, c.organization_id, c.product_id, c.kind, c.issuer, c.number, c.valid_from, c.valid_to, c.stars,
+           c.decision_number, c.document_media_id, c.created_at,
+           coalesce(r.decision, 'declared') as status,
+           coalesce(c.valid_to < (now() at time zone 'Asia/Ho_Chi_Minh')::date, false) as expired,
+           a.name as reviewed_by_authority, r.created_at as reviewed_at, r.reason as review_reason
+    from certifications c
+    left join lateral (
+        select decision, reason, authority_id, created_at from certification_reviews
+        where certification_id = c.id order by created_at desc, id desc limit 1
+    ) r on true
+    left join authorities a on a.id = r.authority_id
+"""
 
 
 # --- rows written: one Struct per table, so a wrong column name is a type error -------------------
@@ -95,6 +125,7 @@ class NewCertification(msgspec.Struct, kw_only=True):
     valid_to: date | None
     stars: int | None
     decision_number: str | None
+    document_media_id: uuid.UUID | None
     created_by: uuid.UUID
 
 
@@ -208,19 +239,45 @@ async def update_organization(
     return None if row is None else msgspec.convert(dict(row), OrganizationRead)
 
 
+async def insert_organization_review(
+    conn: asyncpg.Connection, org_id: uuid.UUID, decision: str, authority_id: uuid.UUID, reviewer_id: uuid.UUID
+) -> None:
+    await conn.execute(
+        "insert into organization_reviews (organization_id, decision, authority_id, reviewer_id) "
+        "values ($1, $2, $3, $4)",
+        org_id,
+        decision,
+        authority_id,
+        reviewer_id,
+    )
+
+
 # --- certifications -------------------------------------------------------------------------------
 
 
-async def insert_certification(conn: asyncpg.Connection, row: NewCertification) -> CertificationRead:
-    return msgspec.convert(dict(await insert_row(conn, "certifications", row, CERT_COLUMNS)), CertificationRead)
+async def insert_certification(conn: asyncpg.Connection, row: NewCertification) -> uuid.UUID:
+    created = await insert_row(conn, "certifications", row, "id")
+    cert_id: uuid.UUID = created["id"]
+    return cert_id
+
+
+async def certification(conn: asyncpg.Connection, cert_id: uuid.UUID) -> CertificationRead | None:
+    row = await conn.fetchrow(f"{CERT_WITH_REVIEW} where c.id = $1", cert_id)
+    return None if row is None else msgspec.convert(dict(row), CertificationRead)
 
 
 async def certifications_of(conn: asyncpg.Connection, org_id: uuid.UUID) -> list[CertificationRead]:
     rows = await conn.fetch(
-        f"select {CERT_COLUMNS} from certifications where organization_id = $1 order by valid_from desc, id",  # noqa: S608
+        f"{CERT_WITH_REVIEW} where c.organization_id = $1 order by c.valid_from desc, c.id",
         org_id,
     )
     return msgspec.convert([dict(r) for r in rows], list[CertificationRead])
+
+
+async def certificate_document(conn: asyncpg.Connection, media_id: uuid.UUID) -> tuple[uuid.UUID, str, str] | None:
+    """(owner, purpose, status) of a media item offered as a certificate's document."""
+    row = await conn.fetchrow("select owner_id, purpose, status from media where id = $1", media_id)
+    return None if row is None else (row["owner_id"], row["purpose"], row["status"])
 
 
 # --- products -------------------------------------------------------------------------------------
@@ -320,14 +377,15 @@ async def flag_phi_violations(conn: asyncpg.Connection, plot_id: uuid.UUID, appl
 
 # --- public reads (no contact details, no people, no private notes) -------------------------------
 
-_PUBLIC_ORG = """jsonb_build_object(
-    'id', {o}.id, 'kind', {o}.kind, 'name', {o}.name, 'province_name', {o}.province_name,
-    'commune_code', {o}.commune_code, 'commune_name', {o}.commune_name, 'former_district', {o}.former_district,
-    'lat', {o}.lat, 'lon', {o}.lon, 'verified', {o}.verification_status = 'verified', 'standards', {o}.standards)"""
+_PUBLIC_ORG = f"""jsonb_build_object(
+    'id', o.id, 'kind', o.kind, 'name', o.name, 'province_name', o.province_name,
+    'commune_code', o.commune_code, 'commune_name', o.commune_name, 'former_district', o.former_district,
+    'lat', {PUBLIC_LAT.format(o="o")}, 'lon', {PUBLIC_LON.format(o="o")},
+    'verified', o.verification_status = 'verified', 'standards', o.standards)"""
 
 
 async def public_producer(conn: asyncpg.Connection, org_id: uuid.UUID) -> OrganizationPublic | None:
-    row = await conn.fetchval(f"select {_PUBLIC_ORG.format(o='o')} from organizations o where o.id = $1", org_id)  # noqa: S608
+    row = await conn.fetchval(f"select {_PUBLIC_ORG} from organizations o where o.id = $1", org_id)  # noqa: S608
     if row is None:
         return None
     return msgspec.convert(row, OrganizationPublic)
@@ -338,7 +396,7 @@ async def producers_near(
 ) -> list[ProducerSummary]:
     """Producers with a location within radius_km, nearest first, with their product names. One round trip."""
     rows = await conn.fetch(
-        """
+        f"""
         select * from (
             select o.id, o.name, o.kind, o.commune_name, o.lat, o.lon,
                    o.verification_status = 'verified' as verified,
@@ -346,20 +404,22 @@ async def producers_near(
                        power(sin(radians(o.lat - $1) / 2), 2)
                        + cos(radians($1)) * cos(radians(o.lat)) * power(sin(radians(o.lon - $2) / 2), 2)
                    )) as distance_km,
-                   (select max(p.ocop_stars) from products p where p.organization_id = o.id) as max_ocop_stars,
-                   coalesce((select array_agg(coalesce(p.names ->> $4, p.names ->> 'vi') order by p.ocop_stars
-                                              desc nulls last, p.created_at)
-                             from products p where p.organization_id = o.id), '{}') as products
-            from organizations o
-            where o.lat is not null
-              and o.lat between $1 - $3 / 111.0 and $1 + $3 / 111.0
-              and o.lon between $2 - $3 / (111.0 * greatest(cos(radians($1)), 0.01))
-                            and $2 + $3 / (111.0 * greatest(cos(radians($1)), 0.01))
+                   (select max({VERIFIED_OCOP_STARS.format(p="p")}) from products p
+                    where p.organization_id = o.id) as max_ocop_stars,
+                   coalesce((select array_agg(coalesce(p.names ->> $4, p.names ->> 'vi') order by p.created_at)
+                             from products p where p.organization_id = o.id), '{{}}') as products
+            from (select id, name, kind, commune_name, verification_status,
+                         {PUBLIC_LAT.format(o="org")} as lat, {PUBLIC_LON.format(o="org")} as lon
+                  from organizations org
+                  where org.lat is not null
+                    and org.lat between $1 - $3 / 111.0 - 0.01 and $1 + $3 / 111.0 + 0.01
+                    and org.lon between $2 - $3 / (111.0 * greatest(cos(radians($1)), 0.01)) - 0.01
+                                    and $2 + $3 / (111.0 * greatest(cos(radians($1)), 0.01)) + 0.01) o
         ) near
         where distance_km <= $3
         order by distance_km, id
         limit $5
-        """,
+        """,  # noqa: S608 - constant SQL fragments, values as parameters
         lat,
         lon,
         radius_km,
@@ -379,14 +439,18 @@ async def products_matching(
 ) -> list[ProductSummary]:
     """Products whose names contain every word of the (accent-folded: communes.fold_for_search) query."""
     rows = await conn.fetch(
-        """
-        select p.id, coalesce(p.names ->> $2, p.names ->> 'vi') as name, p.category, p.gtin14, p.ocop_stars,
-               o.id as producer_id, o.name as producer_name, o.commune_name, o.lat, o.lon
-        from products p join organizations o on o.id = p.organization_id
-        where p.search_text like all($1::text[])
-        order by p.ocop_stars desc nulls last, p.id
+        f"""
+        select * from (
+            select p.id, coalesce(p.names ->> $2, p.names ->> 'vi') as name, p.category, p.gtin14,
+                   {VERIFIED_OCOP_STARS.format(p="p")} as ocop_stars,
+                   o.id as producer_id, o.name as producer_name, o.commune_name,
+                   {PUBLIC_LAT.format(o="o")} as lat, {PUBLIC_LON.format(o="o")} as lon
+            from products p join organizations o on o.id = p.organization_id
+            where p.search_text like all($1::text[])
+        ) hits
+        order by ocop_stars desc nulls last, id
         limit $3
-        """,
+        """,  # noqa: S608 - constant SQL fragments, values as parameters
         [_like_pattern(word) for word in folded_query.split()] or ["%"],
         lang,
         limit,

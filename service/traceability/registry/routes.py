@@ -106,7 +106,7 @@ class OrganizationController(Controller):
     @post(
         "/{org_id:uuid}/certifications",
         operation_id="add_certification",
-        guards=[requires_role("farmer", "cooperative", "inspector", "admin")],
+        guards=[requires_role(*WRITERS)],
         status_code=201,
     )
     async def add_certification(
@@ -116,14 +116,14 @@ class OrganizationController(Controller):
         org_id: FromPath[uuid.UUID],
         data: JSONBody[CertificationCreate],
     ) -> CertificationRead:
-        """Record a certificate (VietGAP, organic, OCOP stars, geographic indication)."""
+        """Submit a certificate (VietGAP, organic, OCOP, GI): declared until an inspector verifies it."""
         return await services.add_certification(db, current_user, org_id, data)
 
     @get("/{org_id:uuid}/certifications", operation_id="list_certifications")
     async def certifications(
         self, current_user: CurrentUserDep, db: DB, org_id: FromPath[uuid.UUID]
     ) -> list[CertificationRead]:
-        """The organization's certificates, newest first."""
+        """The organization's certificates with their review status (declared, verified, rejected), newest first."""
         return await services.list_certifications(db, current_user, org_id)
 
 

@@ -20,6 +20,10 @@ VerificationStatus = Literal["unverified", "verified", "rejected"]
 CertificationKind = Literal["vietgap", "organic", "ocop", "geographic_indication", "other"]
 
 
+# declared: submitted by the producer, awaiting an inspector; verified or rejected: an inspector decided
+CertificationStatus = Literal["declared", "verified", "rejected"]
+
+
 Category = Literal["tea", "longan", "pomelo", "custard_apple", "cinnamon", "other"]
 
 
@@ -153,6 +157,8 @@ class CertificationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tr
     stars: Stars | None = None
     decision_number: Annotated[str, Meta(max_length=100)] | None = None
     product_id: uuid.UUID | None = None
+    # a photo or PDF of the certificate, uploaded first through /api/v1/media with purpose "certificate"
+    document_media_id: uuid.UUID | None = None
 
 
 class CertificationRead(msgspec.Struct, kw_only=True):
@@ -166,7 +172,13 @@ class CertificationRead(msgspec.Struct, kw_only=True):
     valid_to: date | None
     stars: int | None
     decision_number: str | None
+    document_media_id: uuid.UUID | None
     created_at: datetime
+    status: CertificationStatus
+    expired: bool
+    reviewed_by_authority: str | None
+    reviewed_at: datetime | None
+    review_reason: str | None
 
 
 class ProductCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

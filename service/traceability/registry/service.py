@@ -146,15 +146,19 @@ async def update_organization(
 async def set_verification(
     conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID, data: VerificationUpdate
 ) -> OrganizationRead:
+    """An inspector records a producer's verification for their authority; the decision is appended to a trail."""
     changes = q.OrganizationChanges(
         verification_status=data.status,
         verified_by=user.id if data.status != "unverified" else None,
         verified_at=datetime.now(UTC) if data.status != "unverified" else None,
     )
-    updated = await q.update_organization(conn, org_id, changes)
-    if updated is None:
-        raise NotFound("no organization with this id", code="organization_not_found")
-    return updated
+    async with conn.transaction():
+        authority = await access.acting_authority(conn, user)
+        updated = await q.update_organization(conn, org_id, changes)
+        if updated is None:
+            raise NotFound("no organization with this id", code="organization_not_found")
+        await q.insert_organization_review(conn, org_id, data.status, authority.id, user.id)
+        return updated
 
 
 async def add_member(conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID, phone: str) -> OrganizationRead:
@@ -175,6 +179,7 @@ async def add_member(conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.U
 async def add_certification(
     conn: asyncpg.Connection, user: CurrentUser, org_id: uuid.UUID, data: CertificationCreate
 ) -> CertificationRead:
+    """A producer submits a certificate: shown as declared, awaiting verification, until an inspector decides."""
     if data.kind == "ocop" and data.stars is None:
         raise InvalidInput("an OCOP certificate has 1 to 5 stars", code="ocop_stars_required")
     if data.kind != "ocop" and data.stars is not None:
@@ -182,27 +187,35 @@ async def add_certification(
     if data.valid_to is not None and data.valid_to < data.valid_from:
         raise InvalidInput("valid_to is before valid_from", code="invalid_validity")
     async with conn.transaction():
-        if user.role == "inspector":
-            await access.require_readable(conn, user, org_id, "organization")
-        else:
-            await access.require_manageable(conn, user, org_id, "organization")
+        await access.require_manageable(conn, user, org_id, "organization")
         if data.product_id is not None:
             prod = await q.product(conn, data.product_id)
             if prod is None or prod.organization_id != org_id:
                 raise NotFound("no product with this id in this organization", code="product_not_found")
+        if data.document_media_id is not None:
+            document = await q.certificate_document(conn, data.document_media_id)
+            if document is None or (document[0] != user.id and user.role != "admin"):
+                raise NotFound("no media with this id among your uploads", code="media_not_found")
+            if document[1] != "certificate":
+                raise InvalidInput("upload the document with purpose 'certificate'", code="wrong_media_purpose")
+            if document[2] != "ready":
+                raise Conflict("complete the document's upload first", code="media_not_ready")
         row = q.NewCertification(
             organization_id=org_id,
             product_id=data.product_id,
             kind=data.kind,
-            issuer=data.issuer,
-            number=data.number,
+            issuer=data.issuer.strip(),
+            number=data.number.strip(),
             valid_from=data.valid_from,
             valid_to=data.valid_to,
             stars=data.stars,
             decision_number=data.decision_number,
+            document_media_id=data.document_media_id,
             created_by=user.id,
         )
-        return await q.insert_certification(conn, row)
+        created = await q.certification(conn, await q.insert_certification(conn, row))
+        assert created is not None, "inserted in this transaction"
+        return created
 
 
 async def list_certifications(

@@ -1,7 +1,8 @@
 """Per-worker caches of what shoppers read: resolutions, page data, unit status and QR contents.
 
 Entries stay until a change notification names their batch (batches, events, flagged units) or anything
-wider changes (products, organizations, certifications: everything is dropped, these are rare). While the
+wider changes (products, organizations, certifications and their reviews: everything is dropped, these are
+rare). While the
 notification feed is down nothing is served from here. Unknown identifiers are never cached, so a batch
 registered a moment ago resolves at once.
 """
@@ -20,7 +21,7 @@ from service.traceability.scan.page_data import PageData, UnitInfo
 from service.traceability.scan.resolve import Target
 
 _BATCH_SCOPED = ("batches", "events", "units")
-_WIDE = ("products", "organizations", "certifications", "*")
+_WIDE = ("products", "organizations", "certifications", "certification_reviews", "*")
 _MAX_TRACKED = 200_000
 
 

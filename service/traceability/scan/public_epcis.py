@@ -2,7 +2,8 @@
 
 The document comes from epcis.export_batch (the authenticated export) and is then cut down to an
 allow-list of event fields: the EPCIS/CBV ones plus the few service extensions that the shopper page
-already shows (destination, inspection result, recall reason) and the hash chain. Free-text notes,
+already shows (destination, inspection result, recall reason, who made each claim and for which authority)
+and the hash chain. Free-text notes,
 photo ids and anything added to event details later stay private until someone lists them here.
 """
 
@@ -35,7 +36,9 @@ EPCIS_EVENT_FIELDS = frozenset(
         "ilmd",
     }
 )
-PUBLIC_EXTENSIONS = frozenset({"tt:destination", "tt:result", "tt:reason", "tt:hash", "tt:prevHash"})
+PUBLIC_EXTENSIONS = frozenset(
+    {"tt:destination", "tt:result", "tt:reason", "tt:hash", "tt:prevHash", "tt:claimedBy", "tt:authority"}
+)
 PUBLIC_EVENT_FIELDS = EPCIS_EVENT_FIELDS | PUBLIC_EXTENSIONS
 
 

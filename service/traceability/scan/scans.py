@@ -2,8 +2,11 @@
 
 `ScanRecorder.record` costs a dict lookup and a list append, so a resolve never waits for the
 database. A task flushes the buffer four times a second (or sooner when it fills) in one transaction:
-scan rows (COPY), the per-day rollup, unit counters and counterfeit alerts. On shutdown the
+scan rows (COPY), the per-day rollup, unit counters and scan alerts. On shutdown the
 buffer is flushed before the pool closes, so a graceful stop loses nothing.
+
+Positions and user agents come from the client and prove nothing: too many scans or an impossible
+journey raise an alert for the owner and inspectors to review (oversight/), never a public verdict.
 """
 
 import asyncio
@@ -16,7 +19,7 @@ import re
 import secrets
 import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, NamedTuple
 
@@ -87,12 +90,14 @@ class Scan(NamedTuple):
 
 
 class CounterfeitRules(msgspec.Struct, frozen=True, kw_only=True):
-    """When a unit looks copied: too many distinct scans, or two places too far apart for the time between."""
+    """When a unit's scans deserve a person's look: too many distinct scans, or two places too far apart."""
 
     max_scans: int = 30
     max_speed_kmh: float = 900.0  # faster than an airliner, gate to gate
     min_distance_km: float = 100.0  # positions are coarse; nearby jumps are noise
     dedup_seconds: float = 600.0
+    # clients remembered for dedup; past this the oldest are forgotten (their next scan counts again)
+    dedup_capacity: int = 100_000
 
 
 class ScanRecorder:
@@ -111,7 +116,8 @@ class ScanRecorder:
         self.flush_size = flush_size
         self.max_buffer = max_buffer
         self._buffer: list[Scan] = []
-        self._recent: dict[tuple[uuid.UUID, bytes], float] = {}
+        # (unit or batch, client) -> when it last counted, oldest first: bounded, O(1) per scan
+        self._recent: OrderedDict[tuple[uuid.UUID, bytes], float] = OrderedDict()
         self._salt = secrets.token_bytes(16)  # client keys are unlinkable across restarts
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -134,9 +140,7 @@ class ScanRecorder:
         last = self._recent.get(key)
         counted = ua_class != "bot" and (last is None or now - last >= self.rules.dedup_seconds)
         if counted:
-            self._recent[key] = now
-        if len(self._recent) > 100_000:
-            self._forget_old(now)
+            self._remember(key, now)
         lat, lon = position if position else (None, None)
         self._buffer.append(Scan(batch_id, unit_id, datetime.now(UTC), lat, lon, ua_class, counted))
         if len(self._buffer) > self.max_buffer:
@@ -145,9 +149,21 @@ class ScanRecorder:
         if len(self._buffer) >= self.flush_size:
             self._wake.set()
 
-    def _forget_old(self, now: float) -> None:
+    def _remember(self, key: tuple[uuid.UUID, bytes], now: float) -> None:
+        """Move the key to the newest end; past the cap, drop the oldest: O(1), never a rebuild."""
+        recent = self._recent
+        recent[key] = now
+        recent.move_to_end(key)
         window = self.rules.dedup_seconds
-        self._recent = {k: t for k, t in self._recent.items() if now - t < window}
+        while recent:
+            oldest = next(iter(recent.values()))
+            if len(recent) <= self.rules.dedup_capacity and now - oldest < window:
+                break
+            recent.popitem(last=False)
+
+    @property
+    def remembered_clients(self) -> int:
+        return len(self._recent)
 
     @property
     def pending(self) -> int:
@@ -232,9 +248,10 @@ async def write_scans(conn: asyncpg.Connection, scans: list[Scan], rules: Counte
 async def _update_units(
     conn: asyncpg.Connection, per_unit: dict[uuid.UUID, list[Scan]], rules: CounterfeitRules
 ) -> None:
+    """Counters and last position per unit; suspicious patterns become alerts for review, never a flag."""
     rows = await conn.fetch(
         """
-        select id, batch_id, scan_count, first_scanned_at, last_lat, last_lon, last_located_at, flagged_at
+        select id, batch_id, scan_count, first_scanned_at, last_lat, last_lon, last_located_at
         from units where id = any($1::uuid[]) order by id for update
         """,
         list(per_unit),
@@ -245,8 +262,8 @@ async def _update_units(
         count, first = row["scan_count"], row["first_scanned_at"]
         last_pos = (row["last_lat"], row["last_lon"]) if row["last_lat"] is not None else None
         located_at: datetime | None = row["last_located_at"]
-        flagged_at, reason = row["flagged_at"], None
         last_time = first
+        too_many_raised = count > rules.max_scans
         for scan in per_unit[row["id"]]:
             count += 1
             first = first or scan.scanned_at
@@ -257,29 +274,17 @@ async def _update_units(
                     km = distance_km(last_pos, here)
                     hours = max((scan.scanned_at - located_at).total_seconds() / 3600, 1 / 3600)
                     if km >= rules.min_distance_km and km / hours > rules.max_speed_kmh:
-                        alerts.append(
-                            (
-                                row["batch_id"],
-                                row["id"],
-                                "impossible_travel",
-                                {"km": round(km), "hours": round(hours, 2)},
-                            )
-                        )
-                        reason = reason or "impossible_travel"
+                        details = {"km": round(km), "hours": round(hours, 2), "untrusted": "client-supplied positions"}
+                        alerts.append((row["batch_id"], row["id"], "impossible_travel", details))
                 last_pos, located_at = here, scan.scanned_at
-            if count > rules.max_scans and reason is None and flagged_at is None:
+            if count > rules.max_scans and not too_many_raised:
                 alerts.append((row["batch_id"], row["id"], "too_many_scans", {"scans": count}))
-                reason = "too_many_scans"
-        if reason is not None and flagged_at is None:
-            flagged_at = last_time
-        updates.append(
-            (row["id"], count, first, last_time, *(last_pos or (None, None)), located_at, flagged_at, reason)
-        )
+                too_many_raised = True
+        updates.append((row["id"], count, first, last_time, *(last_pos or (None, None)), located_at))
     await conn.executemany(
         """
         update units set scan_count = $2, first_scanned_at = $3, last_scanned_at = $4,
-            last_lat = $5, last_lon = $6, last_located_at = $7,
-            flagged_at = coalesce(flagged_at, $8), flag_reason = coalesce(flag_reason, $9)
+            last_lat = $5, last_lon = $6, last_located_at = $7
         where id = $1
         """,
         updates,
@@ -308,18 +313,6 @@ class BatchScans(msgspec.Struct, kw_only=True):
     days: list[DailyScans]
 
 
-class ScanAlert(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    batch_id: uuid.UUID
-    lot: str
-    product_name: str
-    serial: str
-    reason: str
-    details: dict[str, Any]
-    scan_count: int
-    created_at: datetime
-
-
 async def daily_scans(conn: asyncpg.Connection, batch_id: uuid.UUID, since: date, until: date) -> list[DailyScans]:
     rows = await conn.fetch(
         "select day, scans from scan_daily where batch_id = $1 and day between $2 and $3 order by day",
@@ -328,25 +321,6 @@ async def daily_scans(conn: asyncpg.Connection, batch_id: uuid.UUID, since: date
         until,
     )
     return msgspec.convert([dict(r) for r in rows], list[DailyScans])
-
-
-async def recent_alerts(conn: asyncpg.Connection, limit: int, before: datetime | None) -> list[ScanAlert]:
-    rows = await conn.fetch(
-        """
-        select a.id, a.batch_id, b.lot, p.names ->> 'vi' as product_name, u.serial, a.reason, a.details,
-               u.scan_count, a.created_at
-        from scan_alerts a
-        join units u on u.id = a.unit_id
-        join batches b on b.id = a.batch_id
-        join products p on p.id = b.product_id
-        where $2::timestamptz is null or a.created_at < $2
-        order by a.created_at desc
-        limit $1
-        """,
-        limit,
-        before,
-    )
-    return msgspec.convert([dict(r) for r in rows], list[ScanAlert])
 
 
 async def batch_scan_counts(

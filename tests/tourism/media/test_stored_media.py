@@ -1,6 +1,7 @@
 """Track audio as media items: attaching an upload by media id, and serving tracks and GLB models from S3."""
 
 import hashlib
+import io
 import uuid
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ import asyncpg
 import httpx
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from PIL import Image
 
 from service.core.db import init_connection
 from service.settings import Settings
@@ -45,7 +47,10 @@ async def upload_media(
 
 
 def png() -> bytes:
-    return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+    """A real (tiny) PNG: uploaded photos are decoded to strip their metadata, so magic bytes alone are refused."""
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 120, 40)).save(out, format="PNG")
+    return out.getvalue()
 
 
 async def test_editor_attaches_an_uploaded_recording_by_media_id(

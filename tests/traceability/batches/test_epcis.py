@@ -45,6 +45,7 @@ async def history(client: f.Client, make_user: Any) -> tuple[dict[str, str], dic
 
 async def test_export_is_a_valid_epcis_document(client: f.Client, make_user: Any, validator: Draft7Validator) -> None:
     headers, leaves, dried = await history(client, make_user)
+    org_name = (await client.get(f"/api/v1/organizations/{dried['organization_id']}", headers=headers)).json()["name"]
     response = await client.get(f"/api/v1/batches/{dried['id']}/epcis", headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/ld+json")
@@ -67,6 +68,15 @@ async def test_export_is_a_valid_epcis_document(client: f.Client, make_user: Any
     commissioning = next(e for e in events if e.get("bizStep") == "commissioning" and e["type"] == "ObjectEvent")
     assert commissioning["readPoint"]["id"].startswith("https://trace.example.vn/api/v1/plots/")
     assert [e.get("disposition") for e in events][-1] == "recalled"
+    # who made each claim, in the service's own namespace: the producer declared, the authority verified
+    claims = {(e.get("bizStep"), e.get("disposition")): e["tt:claimedBy"] for e in events}
+    assert claims[("packing", "in_progress")] == {"tt:kind": "declared", "tt:role": "producer", "tt:name": org_name}
+    assert claims[("inspecting", "conformant")] == {
+        "tt:kind": "verified",
+        "tt:role": "authority",
+        "tt:name": f.AUTHORITY,
+    }
+    assert claims[("holding", "recalled")]["tt:kind"] == "verified"
 
     forward = (await client.get(f"/api/v1/batches/{leaves['id']}/epcis", headers=headers)).json()
     assert not list(validator.iter_errors(forward))

@@ -36,6 +36,18 @@ async def test_open_data_csv_keeps_vietnamese_and_no_personal_data(client: f.Cli
     rows = read_csv(products.content)
     assert {r["name_vi"] for r in rows} == {"Chè đinh Tân Cương", '\'=HYPERLINK("x")'}
     tea = next(r for r in rows if r["gtin14"])
+    assert tea["ocop_stars"] == ""  # typed in by the producer: not published as a rating
+    ocop = {"kind": "ocop", "issuer": "UBND tỉnh Thái Nguyên", "number": "OCOP-1", "valid_from": "2024-01-01"}
+    cert = await client.post(
+        f"/api/v1/organizations/{org['id']}/certifications",
+        json=ocop | {"stars": 5, "product_id": tea["product_id"]},
+        headers=headers,
+    )
+    inspector = await make_user("inspector")
+    await client.post(
+        f"/api/v1/certifications/{cert.json()['id']}/reviews", json={"decision": "verified"}, headers=inspector
+    )
+    tea = next(r for r in read_csv((await client.get("/open-data/products.csv")).content) if r["gtin14"])
     assert tea["ocop_stars"] == "5"
     assert tea["commune_name"] == "Xã Tân Cương"
     producers = await client.get("/open-data/producers.csv")

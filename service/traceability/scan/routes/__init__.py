@@ -2,7 +2,7 @@
 
 from litestar.types import ControllerRouterHandler
 
-from service.traceability.scan.routes.codes import BatchCodesController, ScanAlertsController
+from service.traceability.scan.routes.codes import BatchCodesController
 from service.traceability.scan.routes.pages import ShopperPageController
 from service.traceability.scan.routes.public_epcis import public_batch_epcis
 from service.traceability.scan.routes.resolver import (
@@ -20,7 +20,6 @@ route_handlers: list[ControllerRouterHandler] = [
     resolver_description,
     ShopperPageController,
     BatchCodesController,
-    ScanAlertsController,
     UnknownIdentifierScansController,
     public_batch_epcis,
 ]

@@ -1,14 +1,14 @@
-"""API routes for codes: QR images, serialized units, label sheets, scan counts and counterfeit alerts."""
+"""API routes for codes: QR images, serialized units, label sheets and scan counts (alerts: oversight/routes)."""
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from service.auth.guards import CurrentUserDep, requires_role
+from service.auth.guards import CurrentUserDep
 from service.core.db import DB
 from service.core.errors import Unavailable
 from service.core.http_files import content_disposition
@@ -25,7 +25,7 @@ from service.traceability.scan.qr import (
     QROptions,
     etag_for,
 )
-from service.traceability.scan.scans import BatchScans, ScanAlert, batch_scan_counts, recent_alerts
+from service.traceability.scan.scans import BatchScans, batch_scan_counts
 from service.traceability.scan.units import (
     UnitsCreate,
     UnitsCreated,
@@ -136,18 +136,3 @@ class BatchCodesController(Controller):
     ) -> BatchScans:
         """Counted scans per local day (Asia/Ho_Chi_Minh) for the producing organization."""
         return await batch_scan_counts(db, current_user, batch_id, since, until)
-
-
-class ScanAlertsController(Controller):
-    path = "/api/v1/scans"
-    tags = ["traceability: codes and scans"]
-
-    @get("/alerts", operation_id="scan_alerts", guards=[requires_role("inspector", "admin")])
-    async def alerts(
-        self,
-        db: DB,
-        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
-        before: FromQuery[datetime | None] = None,
-    ) -> list[ScanAlert]:
-        """Units flagged as possibly counterfeit (too many scans, impossible travel), newest first."""
-        return await recent_alerts(db, limit, before)

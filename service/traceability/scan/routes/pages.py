@@ -69,7 +69,7 @@ def page_response(
 ) -> Response[Any]:
     lang = page_language(request)
     headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache"}
-    unit_key = "" if unit is None else f"{unit.scan_count}|{unit.flagged}|{unit.first_scanned_at}"
+    unit_key = "" if unit is None else f"{unit.scan_count}|{unit.counterfeit}|{unit.first_scanned_at}"
     as_json = wants_json(request)
     etag = '"' + hashlib.sha256(f"{version}|{lang}|{as_json}|{unit_key}".encode()).hexdigest()[:24] + '"'
     headers["ETag"] = etag
@@ -143,7 +143,7 @@ class ShopperPageController(Controller):
         serial: FromPath[str],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
-        """The shopper page of one serialized unit: the batch page plus genuine/suspicious status."""
+        """The shopper page of one serialized unit: the batch page plus its scan facts (and a confirmed counterfeit)."""
         return await self._batch_page(request, state, code, serial, nearby_sites)
 
     @route(
