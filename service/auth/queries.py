@@ -138,6 +138,8 @@ async def update_account(
         update users set
             role = coalesce($2, role),
             is_active = coalesce($3, is_active),
+            -- an inspector who leaves the role leaves their authority too (users_authority_role_check)
+            authority_id = case when coalesce($2, role) in ('inspector', 'admin') then authority_id end,
             token_version = token_version
                 + case when (role, is_active) is distinct from (coalesce($2, role), coalesce($3, is_active))
                        then 1 else 0 end,

@@ -122,22 +122,22 @@ async def test_unknown_phone_and_wrong_password_look_the_same(client: AsyncTestC
 
 async def test_role_guards(client: AsyncTestClient[Litestar], app: Litestar, make_user: Any) -> None:
     for role in ("farmer", "cooperative", "editor"):
-        denied = await client.get("/api/v1/scans/alerts", headers=await make_user(role))
+        denied = await client.get("/api/v1/inspections/queue", headers=await make_user(role))
         assert denied.status_code == 403, role
         assert denied.headers["content-type"].startswith(PROBLEM)
     for role in ("inspector", "admin"):
-        assert (await client.get("/api/v1/scans/alerts", headers=await make_user(role))).status_code == 200
+        assert (await client.get("/api/v1/inspections/queue", headers=await make_user(role))).status_code == 200
     farmer = await make_user("farmer")
     claims_more = app.state.jwt_auth.create_token(
         identifier=farmer["X-User-Id"], token_extras={"role": "admin", "ver": 1}
     )
     assert (
-        await client.get("/api/v1/scans/alerts", headers={"Authorization": f"Bearer {claims_more}"})
+        await client.get("/api/v1/inspections/queue", headers={"Authorization": f"Bearer {claims_more}"})
     ).status_code == 401
     superuser = app.state.jwt_auth.create_token(
         identifier=farmer["X-User-Id"], token_extras={"role": "superuser", "ver": 1}
     )
     assert (
-        await client.get("/api/v1/scans/alerts", headers={"Authorization": f"Bearer {superuser}"})
+        await client.get("/api/v1/inspections/queue", headers={"Authorization": f"Bearer {superuser}"})
     ).status_code == 401
-    assert (await client.get("/api/v1/scans/alerts")).status_code == 401
+    assert (await client.get("/api/v1/inspections/queue")).status_code == 401
