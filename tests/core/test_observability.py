@@ -1,6 +1,7 @@
 """Readiness follows the database down and back up; metrics and request ids are there."""
 
 import asyncio
+import base64
 from pathlib import Path
 
 import msgspec
@@ -68,7 +69,8 @@ async def test_metrics_need_their_token_when_one_is_set(settings: Settings) -> N
 
 
 async def test_production_hides_metrics_without_a_token_and_the_schema_unless_enabled(settings: Settings) -> None:
-    production = msgspec.structs.replace(settings, env="production", jwt_secret="p" * 48)
+    signing_key = base64.b64encode(b"k" * 32).decode()
+    production = msgspec.structs.replace(settings, env="production", jwt_secret="p" * 48, log_signing_key=signing_key)
     async with AsyncTestClient(app=create_app(production)) as client:
         assert (await client.get("/metrics")).status_code == 403
         assert (await client.get("/schema/openapi.json")).status_code == 404
