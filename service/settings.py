@@ -73,6 +73,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # months of raw scans kept in the database (this one included); older months are archived to the media
     # store as gzip CSV and dropped. None keeps every month. The per-day counts (scan_daily) are never dropped.
     scan_retention_months: Annotated[int, Meta(ge=2)] | None = None
+    # `python -m service backup`, also run by the job runner every backup_interval_hours (0: never scheduled);
+    # the newest backup_keep backups stay in the media store
+    backup_interval_hours: Annotated[float, Meta(ge=0)] = 24.0
+    backup_keep: Annotated[int, Meta(ge=1)] = 7
     # a phone may retry a queued request for this long and still get the stored answer
     idempotency_ttl_days: Annotated[int, Meta(ge=1)] = 30
     # The transparency log's Ed25519 key: base64 of the 32-byte private key. Development keeps a generated
