@@ -1,4 +1,4 @@
-"""Command line: serve | migrate | seed | narrate | create-user | verify-log."""
+"""Command line: serve | migrate | seed | narrate | create-user | worker | backup | restore | verify-log."""
 
 import argparse
 import asyncio
@@ -140,7 +140,9 @@ async def _worker(dsn: str, settings: Settings) -> None:
     try:
         async with build_media_store(settings) as store:
             runner = JobRunner(
-                JobContext(pool, store, settings), scheduled_jobs(), tick_seconds=settings.jobs_tick_seconds
+                JobContext(pool, store, settings, dsn),
+                scheduled_jobs(settings),
+                tick_seconds=settings.jobs_tick_seconds,
             )
             runner.start()
             print(f"job worker {runner.worker}: {', '.join(job.name for job in runner.jobs)}", flush=True)
@@ -148,6 +150,25 @@ async def _worker(dsn: str, settings: Settings) -> None:
             await runner.close()
     finally:
         await pool.close()
+
+
+async def _backup(dsn: str, settings: Settings) -> None:
+    from service.backup import backup
+
+    async with build_media_store(settings) as store:
+        manifest = await backup(dsn, store, keep=settings.backup_keep)
+    print(
+        f"backup {manifest.key}: {manifest.size} bytes, sha256 {manifest.sha256} (PostgreSQL {manifest.server_version})"
+    )
+
+
+async def _restore(dsn: str, settings: Settings, key: str | None, force: bool) -> None:
+    from service.backup import restore
+
+    async with build_media_store(settings) as store:
+        manifest = await restore(dsn, store, key, force=force)
+    print(f"restored {manifest.key} (taken {manifest.created:%Y-%m-%d %H:%M:%S} UTC)")
+    await _migrate(dsn)  # a backup from an older release catches up with this one's migrations
 
 
 def serve(settings: Settings, dsn: str) -> int:
@@ -191,6 +212,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     sub.add_parser("migrate", help="apply pending migrations")
     sub.add_parser("seed", help="load the demo data (idempotent)")
     sub.add_parser("worker", help="run the scheduled jobs (one leader at a time across machines) until stopped")
+    sub.add_parser("backup", help="dump the database (pg_dump -Fc) to the media store, keeping the newest BACKUP_KEEP")
+    rs = sub.add_parser("restore", help="load a backup from the media store into an empty database")
+    which = rs.add_mutually_exclusive_group()
+    which.add_argument("--latest", action="store_true", help="the newest backup (the default)")
+    which.add_argument("key", nargs="?", help="a backup's key, e.g. backups/20261130T101500000000Z.dump")
+    rs.add_argument("--force", action="store_true", help="empty a non-empty database first (its data is lost)")
     cu = sub.add_parser("create-user", help="create a user of any role (bootstrap an admin)")
     cu.add_argument("--role", choices=ROLES, required=True)
     cu.add_argument("--phone", required=True)
@@ -240,6 +267,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
                 asyncio.run(_narrate(dsn, settings, args.site, args.lang))
             elif args.command == "create-user":
                 asyncio.run(_create_user(dsn, args, password))
+            elif args.command == "backup":
+                asyncio.run(_backup(dsn, settings))
+            elif args.command == "restore":
+                asyncio.run(_restore(dsn, settings, args.key, args.force))
             elif args.command == "worker":
                 asyncio.run(_worker(dsn, settings))
             elif args.command == "serve":

@@ -5,9 +5,11 @@
 
 from service import traceability
 from service.auth.service import purge_throttle_counters
+from service.backup import backup
 from service.core.db import borrow
 from service.jobs import Job, JobContext
 from service.media.service import sweep_abandoned_uploads
+from service.settings import Settings
 
 HOUR = 3600.0
 DAY = 86_400
@@ -25,9 +27,18 @@ async def _sweep_uploads(ctx: JobContext) -> int:
         return await sweep_abandoned_uploads(conn, ctx.media_store)
 
 
-def scheduled_jobs() -> list[Job]:
+async def _backup(ctx: JobContext) -> int:
+    if ctx.media_store is None or ctx.dsn is None:
+        return 0
+    manifest = await backup(ctx.dsn, ctx.media_store, keep=ctx.settings.backup_keep)
+    return manifest.size
+
+
+def scheduled_jobs(settings: Settings | None = None) -> list[Job]:
+    backup_hours = settings.backup_interval_hours if settings is not None else 24.0
     return [
         Job("auth.purge_throttle_counters", HOUR, _purge_throttle_counters),
         Job("media.sweep_abandoned_uploads", HOUR, _sweep_uploads),
         *traceability.jobs,
+        *([Job("core.backup", backup_hours * HOUR, _backup, timeout_seconds=6 * HOUR)] if backup_hours else []),
     ]

@@ -68,6 +68,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # scheduled jobs (service/jobs): inside `serve` on one machine; JOBS_IN_SERVER=false where a worker runs them
     jobs_in_server: bool = True
     jobs_tick_seconds: Annotated[float, Meta(gt=0)] = 5.0
+    # scans are partitioned by local month: this many months are made ahead of time by a scheduled job
+    scan_partitions_ahead: Annotated[int, Meta(ge=1, le=24)] = 3
+    # months of raw scans kept in the database (this one included); older months are archived to the media
+    # store as gzip CSV and dropped. None keeps every month. The per-day counts (scan_daily) are never dropped.
+    scan_retention_months: Annotated[int, Meta(ge=2)] | None = None
+    # `python -m service backup`, also run by the job runner every backup_interval_hours (0: never scheduled);
+    # the newest backup_keep backups stay in the media store
+    backup_interval_hours: Annotated[float, Meta(ge=0)] = 24.0
+    backup_keep: Annotated[int, Meta(ge=1)] = 7
     # a phone may retry a queued request for this long and still get the stored answer
     idempotency_ttl_days: Annotated[int, Meta(ge=1)] = 30
     # The transparency log's Ed25519 key: base64 of the 32-byte private key. Development keeps a generated

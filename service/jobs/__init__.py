@@ -37,11 +37,12 @@ JOB_SECONDS = Histogram("trace_tour_job_duration_seconds", "Scheduled job run ti
 
 @dataclass(frozen=True, slots=True)
 class JobContext:
-    """What a job may use: the pool, the media store and the settings."""
+    """What a job may use: the pool, the media store, the settings and the DSN (for PostgreSQL's own tools)."""
 
     pool: asyncpg.Pool
     media_store: MediaStore | None
     settings: Settings
+    dsn: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,7 @@ class JobRunner:
                 await self.context.pool.release(conn)
 
 
-def jobs_lifespan(jobs: Callable[[], Sequence[Job]]) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+def jobs_lifespan(jobs: Callable[[Settings], Sequence[Job]]) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """A lifespan that runs the scheduled jobs inside this server when settings.jobs_in_server is on."""
 
     @asynccontextmanager
@@ -170,8 +171,8 @@ def jobs_lifespan(jobs: Callable[[], Sequence[Job]]) -> Callable[[Litestar], Abs
         if not settings.jobs_in_server:
             yield
             return
-        context = JobContext(app.state.pool, getattr(app.state, "media_store", None), settings)
-        runner = JobRunner(context, jobs(), tick_seconds=settings.jobs_tick_seconds)
+        context = JobContext(app.state.pool, getattr(app.state, "media_store", None), settings, app.state.dsn)
+        runner = JobRunner(context, jobs(settings), tick_seconds=settings.jobs_tick_seconds)
         app.state.job_runner = runner
         runner.start()
         try:

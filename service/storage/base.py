@@ -110,6 +110,18 @@ class MediaStore(Protocol):
         """Server-side write (seed, narration): the whole object at once."""
         ...
 
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        """Server-side write of a file too large to hold in memory (archives, backups); streamed."""
+        ...
+
+    async def get_file(self, key: str, path: Path) -> None:
+        """Copy the object into a local file (restore); streamed. FileNotFoundError when it is missing."""
+        ...
+
+    async def keys(self, prefix: str) -> list[str]:
+        """Every key under the prefix (a folder name ending in '/'), sorted."""
+        ...
+
     async def download(self, key: str, *, content_type: str) -> Download:
         """How a reader gets the object: a local file to serve, or a presigned URL."""
         ...

@@ -5,6 +5,7 @@ import base64
 import hashlib
 import hmac
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterable
 from dataclasses import dataclass, field
@@ -166,6 +167,37 @@ class LocalStore:
                 temp.unlink(missing_ok=True)
 
         await asyncio.to_thread(write)
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        target = self.path_for(key)
+
+        def write() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
+            try:
+                shutil.copyfile(path, temp)
+                os.replace(temp, target)
+            finally:
+                temp.unlink(missing_ok=True)
+
+        await asyncio.to_thread(write)
+
+    async def get_file(self, key: str, path: Path) -> None:
+        await asyncio.to_thread(shutil.copyfile, self.path_for(key), path)
+
+    async def keys(self, prefix: str) -> list[str]:
+        folder = self.path_for(prefix.rstrip("/"))
+
+        def walk() -> list[str]:
+            if not folder.is_dir():
+                return []
+            return sorted(
+                p.relative_to(self.root).as_posix()
+                for p in folder.rglob("*")
+                if p.is_file() and not p.name.startswith(".")
+            )
+
+        return await asyncio.to_thread(walk)
 
     async def download(self, key: str, *, content_type: str) -> Download:
         return LocalFile(self.path_for(key))

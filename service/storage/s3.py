@@ -5,6 +5,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from service.settings import Settings
@@ -141,6 +142,35 @@ class S3Store:
         await asyncio.to_thread(
             self.client.put_object, Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
         )
+
+    async def put_file(self, key: str, path: Path, content_type: str) -> None:
+        await asyncio.to_thread(
+            self.client.upload_file,
+            str(path),
+            self.bucket,
+            check_key(key),
+            ExtraArgs={"ContentType": content_type},
+        )
+
+    async def get_file(self, key: str, path: Path) -> None:
+        def fetch() -> None:
+            try:
+                self.client.download_file(self.bucket, check_key(key), str(path))
+            except Exception as exc:
+                if _is_missing(exc):
+                    raise FileNotFoundError(key) from exc
+                raise
+
+        await asyncio.to_thread(fetch)
+
+    async def keys(self, prefix: str) -> list[str]:
+        def listing() -> list[str]:
+            found: list[str] = []
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+            return sorted(found)
+
+        return await asyncio.to_thread(listing)
 
     async def download(self, key: str, *, content_type: str) -> Download:
         url = await asyncio.to_thread(

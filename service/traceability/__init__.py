@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.types import ControllerRouterHandler
 
+from service.core import clock
 from service.core.catalog import Dataset, LastUpdated
 from service.core.db import borrow
 from service.jobs import Job, JobContext
@@ -23,6 +24,7 @@ from service.traceability.registry.routes import (
     ProductController,
     TraceabilityOpenDataController,
 )
+from service.traceability.scan import partitions, scans
 from service.traceability.scan.caches import trace_cache_lifespan
 from service.traceability.scan.lifespan import scan_side_lifespan
 from service.traceability.scan.routes import route_handlers as scan_route_handlers
@@ -60,4 +62,28 @@ async def _purge_idempotency_keys(ctx: JobContext) -> int:
         return await idempotency.purge_expired(conn, ctx.settings.idempotency_ttl_days)
 
 
-jobs: list[Job] = [Job("traceability.purge_idempotency_keys", 6 * 3600.0, _purge_idempotency_keys)]
+async def _make_scan_partitions(ctx: JobContext) -> int:
+    async with borrow(ctx.pool) as conn:
+        return await partitions.ensure_partitions(conn, today=clock.today(), ahead=ctx.settings.scan_partitions_ahead)
+
+
+async def _archive_scan_months(ctx: JobContext) -> int:
+    keep = ctx.settings.scan_retention_months
+    if keep is None or ctx.media_store is None:
+        return 0
+    async with borrow(ctx.pool) as conn:
+        archived = await partitions.archive_old_months(conn, ctx.media_store, today=clock.today(), keep_months=keep)
+    return sum(month.rows for month in archived)
+
+
+async def _purge_scan_dedup(ctx: JobContext) -> int:
+    async with borrow(ctx.pool) as conn:
+        return await scans.purge_dedup_keys(conn, scans.CounterfeitRules().dedup_seconds)
+
+
+jobs: list[Job] = [
+    Job("traceability.purge_idempotency_keys", 6 * 3600.0, _purge_idempotency_keys),
+    Job("traceability.purge_scan_dedup", 3600.0, _purge_scan_dedup),
+    Job("traceability.make_scan_partitions", 6 * 3600.0, _make_scan_partitions),
+    Job("traceability.archive_scan_months", 24 * 3600.0, _archive_scan_months, timeout_seconds=6 * 3600.0),
+]

@@ -8,14 +8,14 @@ from litestar import Litestar
 
 from service.traceability.scan.labels import LabelRenderer
 from service.traceability.scan.qr import QRCache
-from service.traceability.scan.scans import ScanRecorder
+from service.traceability.scan.scans import ScanRecorder, scan_client_secret
 from service.traceability.scan.unknown import UnknownScanCounter
 
 
 @asynccontextmanager
 async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Scan buffer + flusher, caches, label process; flushes the buffer on the way out."""
-    recorder = ScanRecorder(app.state.pool)
+    recorder = ScanRecorder(app.state.pool, secret=scan_client_secret(app.state.settings.jwt_secret))
     unknown = UnknownScanCounter(app.state.pool)
     app.state.unknown_scans = unknown
     renderer = LabelRenderer()

@@ -87,6 +87,20 @@ class Scan(NamedTuple):
     lon: float | None
     ua_class: str
     counted: bool
+    client: bytes  # the daily client digest, for the dedup across workers (never stored with the scan)
+
+
+SCAN_COLUMNS = ["batch_id", "unit_id", "scanned_at", "lat", "lon", "ua_class", "counted"]
+
+
+def scan_client_secret(server_secret: str) -> bytes:
+    """The key client digests come from: derived from the server secret, so one never stands for the other."""
+    return hmac.new(server_secret.encode(), b"trace-tour/scan-client-digest/v1", hashlib.sha256).digest()
+
+
+def daily_salt(secret: bytes, day: date) -> bytes:
+    """The same on every worker and machine for one local day; unlinkable across days."""
+    return hmac.new(secret, f"trace-tour/scan-client/{day.isoformat()}".encode(), hashlib.sha256).digest()
 
 
 class CounterfeitRules(msgspec.Struct, frozen=True, kw_only=True):
@@ -105,6 +119,7 @@ class ScanRecorder:
         self,
         pool: asyncpg.Pool,
         *,
+        secret: bytes | None = None,
         rules: CounterfeitRules | None = None,
         flush_interval: float = 0.25,
         flush_size: int = 1_000,
@@ -118,7 +133,10 @@ class ScanRecorder:
         self._buffer: list[Scan] = []
         # (unit or batch, client) -> when it last counted, oldest first: bounded, O(1) per scan
         self._recent: OrderedDict[tuple[uuid.UUID, bytes], float] = OrderedDict()
-        self._salt = secrets.token_bytes(16)  # client keys are unlinkable across restarts
+        # client digests are equal across workers (one secret) and unlinkable across days (a daily salt)
+        self._secret = secret if secret is not None else secrets.token_bytes(32)
+        self._salt_day: date | None = None
+        self._salt = b""
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -135,6 +153,9 @@ class ScanRecorder:
         """Buffer one scan; never blocks, never touches the database."""
         ua_class = classify_user_agent(user_agent)
         now = time.monotonic()
+        today = clock.today()
+        if today != self._salt_day:
+            self._salt, self._salt_day = daily_salt(self._secret, today), today
         client = hmac.new(self._salt, f"{client_address}|{user_agent}".encode(), hashlib.sha256).digest()[:16]
         key = (unit_id or batch_id, client)
         last = self._recent.get(key)
@@ -142,7 +163,7 @@ class ScanRecorder:
         if counted:
             self._remember(key, now)
         lat, lon = position if position else (None, None)
-        self._buffer.append(Scan(batch_id, unit_id, datetime.now(UTC), lat, lon, ua_class, counted))
+        self._buffer.append(Scan(batch_id, unit_id, datetime.now(UTC), lat, lon, ua_class, counted, client))
         if len(self._buffer) > self.max_buffer:
             del self._buffer[: len(self._buffer) - self.max_buffer]
             log.warning("scan buffer full: dropped the oldest scans")
@@ -217,11 +238,8 @@ class ScanRecorder:
 
 
 async def write_scans(conn: asyncpg.Connection, scans: list[Scan], rules: CounterfeitRules) -> None:
-    await conn.copy_records_to_table(
-        "scans",
-        records=scans,
-        columns=["batch_id", "unit_id", "scanned_at", "lat", "lon", "ua_class", "counted"],
-    )
+    scans = await dedup_across_workers(conn, scans, rules.dedup_seconds)
+    await conn.copy_records_to_table("scans", records=[scan[:7] for scan in scans], columns=SCAN_COLUMNS)
     daily: dict[tuple[uuid.UUID, date], int] = defaultdict(int)
     per_unit: dict[uuid.UUID, list[Scan]] = defaultdict(list)
     for scan in scans:
@@ -243,6 +261,41 @@ async def write_scans(conn: asyncpg.Connection, scans: list[Scan], rules: Counte
         )
     if per_unit:
         await _update_units(conn, per_unit, rules)
+
+
+async def dedup_across_workers(conn: asyncpg.Connection, scans: list[Scan], window_seconds: float) -> list[Scan]:
+    """Keep `counted` only for scans whose (unit or batch, client) key was not counted inside the window by
+    any worker: one upsert per flush, never a round trip on the hot path."""
+    first: dict[tuple[uuid.UUID, bytes], Scan] = {}
+    for scan in scans:
+        if scan.counted:
+            first.setdefault((scan.unit_id or scan.batch_id, scan.client), scan)
+    if not first:
+        return scans
+    keys = list(first)
+    won = await conn.fetch(
+        """
+        insert into scan_dedup as d (target, client, counted_at)
+        select * from unnest($1::uuid[], $2::bytea[], $3::timestamptz[])
+        on conflict (target, client) do update set counted_at = excluded.counted_at
+        where d.counted_at <= excluded.counted_at - make_interval(secs => $4)
+        returning target, client
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [first[k].scanned_at for k in keys],
+        window_seconds,
+    )
+    counted = {id(first[(row["target"], bytes(row["client"]))]) for row in won}
+    return [scan if id(scan) in counted or not scan.counted else scan._replace(counted=False) for scan in scans]
+
+
+async def purge_dedup_keys(conn: asyncpg.Connection, window_seconds: float) -> int:
+    """Keys older than the window decide nothing any more."""
+    status = await conn.execute(
+        "delete from scan_dedup where counted_at < now() - make_interval(secs => $1)", window_seconds
+    )
+    return int(status.split()[-1])
 
 
 async def _update_units(
