@@ -71,7 +71,8 @@ def html_document(*, lang: str, title: str, css: str, body: str, other_lang_labe
     other = "en" if lang == "vi" else "vi"
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        # no icon to fetch: browsers would otherwise ask for /favicon.ico on every first visit
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">'
         f"<title>{e(title)}</title><style>{css}</style>{head}</head><body><main>"
         f'<nav class="lang" aria-label="Ngôn ngữ / Language">'
         f'<a href="?lang={other}" hreflang="{other}" lang="{other}">{other_lang_label}</a></nav>'

@@ -244,7 +244,7 @@ def render_page(data: PageData, *, lang: str, page_url: str, today: date) -> str
     name = data.product_names.get(lang) or data.product_names["vi"]
     out: list[str] = [
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">'
         f"<title>{e(name)}</title><style>{CSS}</style>"
         f'<script type="application/ld+json">{json_ld(data, page_url, lang)}</script></head><body><main>'
     ]
