@@ -3,8 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
-APT_PACKAGES := espeak-ng opus-tools fonts-dejavu-core
-NODE_TOOLS := tools/gltf-validator
+APT_PACKAGES := espeak-ng opus-tools fonts-dejavu-core chromium
+NODE_TOOLS := tools/gltf-validator tools/axe
 
 .PHONY: install system-deps node-tools run serve test lint typecheck pytest bench clean
 
@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) system-deps node-tools
 
-# Debian packages the service and its tests use (text-to-speech and the Opus encoder).
+# Debian packages the service and its tests use (text-to-speech, the Opus encoder, fonts, and the
+# chromium the browser tests drive through Playwright).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -26,7 +27,9 @@ system-deps:
 	fi
 
 node-tools:
-	@if [ -f $(NODE_TOOLS)/package.json ] && [ ! -d $(NODE_TOOLS)/node_modules ]; then npm ci --silent --prefix $(NODE_TOOLS); fi
+	@for tool in $(NODE_TOOLS); do \
+		if [ -f $$tool/package.json ] && [ ! -d $$tool/node_modules ]; then npm ci --silent --prefix $$tool; fi; \
+	done
 
 run: install
 	$(PY) -m service migrate

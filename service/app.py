@@ -31,6 +31,7 @@ from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
 from service.core.observability import RequestIdMiddleware
 from service.core.openapi import document_problems, summarise_operations
+from service.core.pdf import printing_lifespan
 from service.jobs import jobs_lifespan
 from service.media import routes as media_routes
 from service.schedule import scheduled_jobs
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             change_feed_lifespan,
             auth_lifespan,
             storage_lifespan,
+            printing_lifespan,
             traceability.lifespan,
             tourism.lifespan,
             jobs_lifespan(scheduled_jobs),

@@ -50,7 +50,7 @@ class ProducersNearSites:
             tourism_needs.NearbyProducer(
                 kind="producer",
                 name=producer.name,
-                url=f"{self.base_url}/api/v1/producers/{producer.id}",
+                url=f"{self.base_url}/producers/{producer.id}",
                 distance_m=round(producer.distance_km * 1000),
                 lat=producer.lat,
                 lon=producer.lon,
@@ -72,11 +72,7 @@ class ProductSearchAdapter:
         hits = await traceability_public.search_products(self.conn, folded, lang, limit)
         out: list[tourism_needs.ProductMatch] = []
         for rank, hit in enumerate(hits):
-            url = (
-                f"{self.base_url}/p/{hit.gtin14}"
-                if hit.gtin14
-                else f"{self.base_url}/api/v1/producers/{hit.producer_id}"
-            )
+            url = f"{self.base_url}/p/{hit.gtin14}" if hit.gtin14 else f"{self.base_url}/producers/{hit.producer_id}"
             # every word matched (that is how traceability searches); the whole phrase in the name ranks higher
             score = 1.5 if folded in traceability_public.fold_for_search(hit.name) else 1.0
             out.append(

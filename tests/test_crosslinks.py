@@ -53,3 +53,21 @@ async def test_search_finds_products_without_diacritics(
     assert "product" in kinds, results
     assert "point" in kinds or "site" in kinds
     assert any("Chè" in result["title"] and result["kind"] == "product" for result in results)
+
+
+async def test_cross_links_lead_to_pages_people_read(
+    client: AsyncTestClient[Litestar], db: asyncpg.Connection, settings: Settings
+) -> None:
+    await _seed(db, settings)
+    code = await db.fetchval("select code from batches where lot = 'CD2505-DEMO'")
+    nearby = (await client.get(f"/trace/{code}", headers={"Accept": "application/json"})).json()["nearby"]
+    assert nearby and all(place["url"].startswith(f"{settings.base_url}/g/") for place in nearby)
+    for place in nearby:
+        page = await client.get(place["url"].removeprefix(settings.base_url))
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert place["name"] in page.text
+    site = (await client.get("/api/v1/sites/ho-nui-coc")).json()
+    producer = site["nearby_producers"][0]
+    assert producer["url"].startswith(f"{settings.base_url}/producers/")
+    page = await client.get(producer["url"].removeprefix(settings.base_url))
+    assert page.status_code == 200 and producer["name"] in page.text

@@ -7,6 +7,7 @@ from service.tourism.editing.routes import EditorController
 from service.tourism.guide.caches import tourism_lifespan as lifespan
 from service.tourism.guide.routes import GuideController
 from service.tourism.media.routes import SiteMediaController
+from service.tourism.pages.routes import GuidePagesController
 from service.tourism.sites.routes import SitesController, TourismOpenDataController
 
 route_handlers: list[ControllerRouterHandler] = [
@@ -15,6 +16,7 @@ route_handlers: list[ControllerRouterHandler] = [
     GuideController,
     TourismOpenDataController,
     EditorController,
+    GuidePagesController,
 ]
 
 __all__ = ["lifespan", "open_datasets", "route_handlers"]

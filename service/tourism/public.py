@@ -40,7 +40,8 @@ async def sites_near(
         picked = pick_language(row.texts, lang)
         text = picked[1] if picked else {}
         is_site = row.kind == "site"
-        url = f"{base_url}/api/v1/sites/{row.site_slug}"
+        # the pages people read (/g/...), not the JSON API: this is where the other domain's links lead
+        url = f"{base_url}/g/{row.site_slug}"
         places.append(
             NearbyPlace(
                 kind="site" if is_site else "point",
@@ -51,7 +52,7 @@ async def sites_near(
                 lat=row.lat,
                 lon=row.lon,
                 distance_m=round(distance, 1),
-                url=url if is_site else f"{url}/points#{row.slug}",
+                url=url if is_site else f"{url}/{row.slug}",
             )
         )
     places.sort(key=lambda place: (place.distance_m, place.kind != "site", place.slug))

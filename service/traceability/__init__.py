@@ -16,6 +16,7 @@ from service.jobs import Job, JobContext
 from service.traceability.batches import idempotency
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
 from service.traceability.oversight.routes import route_handlers as oversight_route_handlers
+from service.traceability.places.routes import PlaceController
 from service.traceability.registry.datasets import OPEN_DATASETS
 from service.traceability.registry.routes import (
     OrganizationController,
@@ -38,6 +39,7 @@ route_handlers: list[ControllerRouterHandler] = [
     ProducerController,
     ProductController,
     PlotController,
+    PlaceController,
     BatchController,
     TransformationController,
     SyncController,

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import asyncpg
+import msgspec
 
 from service.auth.schemas import CurrentUser
 from service.core import clock
@@ -26,6 +27,8 @@ from service.traceability.batches.schemas import (
 from service.traceability.identifiers.gs1 import gtin_check_digit
 from service.traceability.oversight import service as oversight
 from service.traceability.oversight.schemas import CertificationReviewCreate
+from service.traceability.places import service as place_register
+from service.traceability.places.schemas import PlaceCreate
 from service.traceability.registry import communes as places
 from service.traceability.registry import service as services
 from service.traceability.registry.schemas import (
@@ -282,6 +285,63 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             ),
         )
 
+        async def place(
+            owner: uuid.UUID, kind: str, vi: str, en: str, commune: str, lat: float, lon: float
+        ) -> uuid.UUID:
+            body = msgspec.convert(
+                {
+                    "organization_id": owner,
+                    "names": {"vi": f"{vi} {DEMO}", "en": f"{en} (demo)"},
+                    "kind": kind,
+                    "commune_code": commune_code(commune),
+                    "lat": lat,
+                    "lon": lon,
+                },
+                PlaceCreate,
+                strict=False,
+            )
+            return (await place_register.create_place(conn, admin, body)).id
+
+        tea_works = await place(
+            coop, "packhouse", "Xưởng chè HTX Tân Cương", "Tân Cương co-op tea works", "Tân Cương", 21.565, 105.763
+        )
+        tea_store = await place(
+            coop, "warehouse", "Kho HTX chè Tân Cương", "Tân Cương co-op store", "Tân Cương", 21.566, 105.764
+        )
+        tea_shop = await place(
+            coop,
+            "shop",
+            "Cửa hàng chè Tân Cương, phố Hoàng Văn Thụ",
+            "Tân Cương tea shop, Hoàng Văn Thụ street",
+            "Phan Đình Phùng",
+            21.594,
+            105.846,
+        )
+        longan_house = await place(
+            longan, "packhouse", "Nhà sơ chế nhãn Đồng Hỷ", "Đồng Hỷ longan packhouse", "Đồng Hỷ", 21.641, 105.905
+        )
+        market = await place(
+            longan,
+            "market",
+            "Chợ Thái (chợ trung tâm Thái Nguyên)",
+            "Thái market, Thái Nguyên",
+            "Phan Đình Phùng",
+            21.591,
+            105.845,
+        )
+        pomelo_store = await place(
+            pomelo, "warehouse", "Kho bưởi Trại Cau", "Trại Cau pomelo store", "Trại Cau", 21.578, 105.974
+        )
+        custard_house = await place(
+            custard,
+            "packhouse",
+            "Nhà đóng gói na La Hiên",
+            "La Hiên custard apple packhouse",
+            "La Hiên",
+            21.712,
+            106.052,
+        )
+
         async def lot(body: BatchCreate) -> uuid.UUID:
             return (await batches.create_batch(conn, admin, body, base, key=None)).batch.id
 
@@ -294,9 +354,16 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             unit: str | None = None,
             notes: str | None = None,
             destination: str | None = None,
+            where: uuid.UUID | None = None,
         ) -> None:
             body = EventCreate(
-                biz_step=biz_step, event_time=when, quantity=quantity, unit=unit, notes=notes, destination=destination
+                biz_step=biz_step,
+                event_time=when,
+                quantity=quantity,
+                unit=unit,
+                notes=notes,
+                destination=destination,
+                place_id=where,
             )
             await events.append_event(conn, admin, batch_id, body, base)
 
@@ -337,7 +404,9 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             quantity=Decimal("20"),
             unit="kg",
             notes=f"Túi 200 g hút chân không {DEMO}",
+            where=tea_works,
         )
+        await step(dried_id, "storing", at("2025-05-12", 16), where=tea_store)
         await events.record_inspection(
             conn,
             inspector,
@@ -353,10 +422,10 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             at("2025-05-15", 7),
             quantity=Decimal("20"),
             unit="kg",
-            destination=f"Cửa hàng đặc sản Hà Nội {DEMO}",
+            where=tea_store,
         )
-        await step(dried_id, "receiving", at("2025-05-15", 15), destination=f"Cửa hàng đặc sản Hà Nội {DEMO}")
-        await step(dried_id, "retail_selling", at("2025-05-16", 9))
+        await step(dried_id, "receiving", at("2025-05-15", 15), where=tea_shop)
+        await step(dried_id, "retail_selling", at("2025-05-16", 9), where=tea_shop)
 
         nhan_lot = await lot(
             BatchCreate(
@@ -368,15 +437,17 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 event_time=at("2025-08-05", 7),
             )
         )
-        await step(nhan_lot, "packing", at("2025-08-05", 14))
+        await step(nhan_lot, "packing", at("2025-08-05", 14), where=longan_house)
         await step(
             nhan_lot,
             "shipping",
             at("2025-08-06", 5),
             quantity=Decimal("750"),
             unit="kg",
-            destination=f"Chợ Long Biên {DEMO}",
+            where=longan_house,
         )
+        await step(nhan_lot, "receiving", at("2025-08-06", 7), where=market)
+        await step(nhan_lot, "retail_selling", at("2025-08-06", 8), where=market)
         buoi_lot = await lot(
             BatchCreate(
                 product_id=buoi.id,
@@ -386,7 +457,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 event_time=at("2025-10-20", 8),
             )
         )
-        await step(buoi_lot, "storing", at("2025-10-21", 8))
+        await step(buoi_lot, "storing", at("2025-10-21", 8), where=pomelo_store)
         na_lot = await lot(
             BatchCreate(
                 product_id=na.id,
@@ -397,7 +468,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 event_time=at("2025-08-12", 6),
             )
         )
-        await step(na_lot, "packing", at("2025-08-12", 11))
+        await step(na_lot, "packing", at("2025-08-12", 11), where=custard_house)
         await events.recall_batch(
             conn,
             inspector,
@@ -405,4 +476,4 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             RecallCreate(reason=f"Mẫu kiểm tra có dư lượng thuốc BVTV vượt ngưỡng {DEMO}"),
             base,
         )
-    return "traceability demo: 6 producers, 6 products, 5 batches with histories (1 recalled)"
+    return "traceability demo: 6 producers, 6 products, 8 named places, 5 batches with histories (1 recalled)"

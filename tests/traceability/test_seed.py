@@ -35,7 +35,7 @@ async def test_seed_builds_full_histories_once(
     steps = [
         r["biz_step"] for r in await db.fetch("select biz_step from events where batch_id = $1 order by seq", dried)
     ]
-    assert steps == ["commissioning", "packing", "inspecting", "shipping", "receiving", "retail_selling"]
+    assert steps == ["commissioning", "packing", "storing", "inspecting", "shipping", "receiving", "retail_selling"]
     assert await db.fetchval("select count(*) from batches where status = 'recalled'") == 1
     gtins = [r["gtin14"] for r in await db.fetch("select gtin14 from products where gtin14 is not null")]
     assert gtins

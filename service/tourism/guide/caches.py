@@ -34,4 +34,6 @@ class TourismCaches:
 @asynccontextmanager
 async def tourism_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.tourism_caches = TourismCaches(getattr(app.state, "change_feed", None))
+    # printed A5 signs per (site, version, base URL): a site's new version makes new ones
+    app.state.sign_sheets = {}
     yield

@@ -14,6 +14,7 @@ from service.traceability.batches import queries as eq
 from service.traceability.batches import vocab
 from service.traceability.batches.chain import GENESIS_HASH, ChainedEvent, event_hash, plain_decimal
 from service.traceability.batches.schemas import ChainReport, EventCreate, EventRead, InspectionCreate, RecallCreate
+from service.traceability.places.service import usable_place
 from service.traceability.registry.checks import check_quantity
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -31,6 +32,10 @@ def check_event_time(value: datetime | None) -> datetime:
     if value.year < 2000:
         raise InvalidInput("event_time is before 2000", code="event_too_early")
     return value.astimezone(clock.VN_TZ)
+
+
+def place_uri(base_url: str, place_id: uuid.UUID) -> str:
+    return f"{base_url}/api/v1/places/{place_id}"
 
 
 def locations(base_url: str, org_id: uuid.UUID, plot_id: uuid.UUID | None) -> tuple[str, str]:
@@ -67,11 +72,15 @@ async def append(
     quantity: Any = None,
     unit: str | None = None,
     details: dict[str, Any] | None = None,
+    biz_location: str | None = None,
 ) -> EventRead:
-    """Link the event to the head the caller locked, insert it, and move the head."""
+    """Link the event to the head the caller locked, insert it, and move the head.
+
+    biz_location overrides the producer's URI when the event names a place from the register.
+    """
     if locked.first_time is not None and event_time < locked.first_time:
         raise InvalidInput("this event is dated before the batch was commissioned", code="event_before_commissioning")
-    read_point, biz_location = locations(base_url, locked.organization_id, locked.plot_id)
+    read_point, default_location = locations(base_url, locked.organization_id, locked.plot_id)
     event = ChainedEvent(
         id=uuid.uuid4(),
         batch_id=locked.id,
@@ -83,7 +92,7 @@ async def append(
         event_time=event_time,
         event_time_zone_offset=clock.VN_OFFSET,
         read_point=read_point,
-        biz_location=biz_location,
+        biz_location=biz_location or default_location,
         quantity=quantity,
         unit=unit,
         inputs=[],
@@ -133,6 +142,12 @@ async def append_event(
         details["destination"] = data.destination
     async with conn.transaction():
         locked = await lock_for_write(conn, user, batch_id, step=step)
+        biz_location = None
+        if data.place_id is not None:
+            place = await usable_place(conn, user, data.place_id)
+            # the name as it was, inside the hashed details; the page shows the register's current names
+            details["place"] = {"id": str(place.id), "name": place.names["vi"]}
+            biz_location = place_uri(base_url, place.id)
         if data.quantity is not None and data.unit is not None:
             if data.unit.strip() != locked.unit:
                 raise InvalidInput(f"this batch is counted in {locked.unit}", code="unit_mismatch")
@@ -154,6 +169,7 @@ async def append_event(
             quantity=data.quantity,
             unit=None if data.unit is None else data.unit.strip(),
             details=details,
+            biz_location=biz_location,
         )
 
 

@@ -82,6 +82,9 @@ class EventCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     photos: MediaIds = msgspec.field(default_factory=list)
     # shipping/receiving: the other party (free text, public)
     destination: Annotated[str, Meta(max_length=300)] | None = None
+    # where it happened, from the place register (POST /api/v1/places): becomes the bizLocation and the
+    # words on the shopper page ("Đóng gói tại Xưởng chè HTX Tân Cương")
+    place_id: uuid.UUID | None = None
 
 
 class TransformationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -21,7 +21,7 @@ from service.traceability.scan.page_data import PageData, UnitInfo
 from service.traceability.scan.resolve import Target
 
 _BATCH_SCOPED = ("batches", "events", "units")
-_WIDE = ("products", "organizations", "certifications", "certification_reviews", "*")
+_WIDE = ("products", "organizations", "certifications", "certification_reviews", "places", "*")
 _MAX_TRACKED = 200_000
 
 

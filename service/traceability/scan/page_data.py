@@ -41,16 +41,28 @@ class Certification(msgspec.Struct, kw_only=True):
     claim: Claim
 
 
+class PlaceName(msgspec.Struct, kw_only=True):
+    """Where something happened, in words: a place from the register, or the producer's free-text destination."""
+
+    names: dict[str, str]  # {"vi": ..., "en": ...}; vi always there
+    kind: str | None = None  # farm, packhouse, warehouse, shop, market (None for free text)
+    commune_name: str | None = None
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names["vi"]
+
+
 class TimelineEvent(msgspec.Struct, kw_only=True):
     event_type: str
     biz_step: str
     disposition: str | None
     event_time: datetime
-    place: str | None
+    place: PlaceName | None
     claim: Claim  # declared by the producer, or verified (inspections, recalls) by an authority
 
 
 class Producer(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
     name: str
     kind: str
     verified: bool
@@ -111,7 +123,7 @@ class PageData(msgspec.Struct, kw_only=True):
     origin_commune: str | None = None
     events: list[TimelineEvent] = msgspec.field(default_factory=list)
     chain: ChainStatus | None = None
-    where_to_buy: list[str] = msgspec.field(default_factory=list)
+    where_to_buy: list[PlaceName] = msgspec.field(default_factory=list)
     nearby: list[PlaceRef] = msgspec.field(default_factory=list)
     unit: UnitInfo | None = None
     not_registered: NotRegistered | None = None
@@ -130,7 +142,7 @@ _LATEST_REVIEW = """left join lateral (
         where certification_id = {c}.id order by created_at desc, id desc limit 1
     ) {r} on true"""
 # Rejected certificates are not claims any more: they are not shown.
-_CERTS = f"""
+CERTS = f"""
     (select coalesce(jsonb_agg(jsonb_build_object(
         'kind', c.kind, 'issuer', c.issuer, 'number', c.number, 'valid_from', c.valid_from,
         'valid_to', c.valid_to, 'stars', c.stars,
@@ -152,7 +164,7 @@ _PRODUCT = f"""
     case when ocop.stars is not null
          then jsonb_build_object('kind', 'verified', 'by', ocop.authority, 'at', ocop.verified_at) end as ocop_claim,
     p.geographic_indication, p.photos::text[] as photos,
-    jsonb_build_object('name', o.name, 'kind', o.kind, 'verified', o.verification_status = 'verified',
+    jsonb_build_object('id', o.id, 'name', o.name, 'kind', o.kind, 'verified', o.verification_status = 'verified',
         'verification', case when o.verification_status = 'verified'
                              then jsonb_build_object('kind', 'verified', 'by', ov.authority, 'at', ov.at) end,
         'commune_name', o.commune_name, 'province_name', o.province_name,
@@ -177,6 +189,15 @@ _FROM_PRODUCT = f"""
         where vr.organization_id = o.id order by vr.created_at desc, vr.id desc limit 1
     ) ov on true
 """  # noqa: S608 - constant SQL fragment
+# An event's place in words: the register's current names, else the name kept in the hashed details, else
+# the free-text destination. Never a URI: readPoint/bizLocation stay in EPCIS, not on the page.
+_EVENT_PLACE = """case when pn.id is not null
+        then jsonb_build_object('names', pn.names, 'kind', pn.kind, 'commune_name', pn.commune_name)
+        when e.details -> 'place' ->> 'name' is not null
+        then jsonb_build_object('names', jsonb_build_object('vi', e.details -> 'place' ->> 'name'))
+        when e.details ->> 'destination' is not null
+        then jsonb_build_object('names', jsonb_build_object('vi', e.details ->> 'destination')) end"""
+_PLACE_JOIN = "left join places pn on pn.id::text = e.details -> 'place' ->> 'id'"
 _EVENT_CLAIM = """case when e.biz_step = 'inspecting' or e.disposition = 'recalled'
         then jsonb_build_object('kind', 'verified', 'by', e.details -> 'authority' ->> 'name', 'at', e.record_time)
         else jsonb_build_object('kind', 'declared', 'by', o.name, 'at', e.record_time) end"""
@@ -206,7 +227,9 @@ async def page_version(conn: asyncpg.Connection, code: str, serial: str | None) 
                    (select concat(count(*), ':', max(c.created_at)) from certifications c
                     where c.organization_id = o.id),
                    (select concat(count(*), ':', max(r.created_at)) from certification_reviews r
-                    join certifications c on c.id = r.certification_id where c.organization_id = o.id)) as version,
+                    join certifications c on c.id = r.certification_id where c.organization_id = o.id),
+                   (select max(pl.updated_at) from places pl
+                    where pl.organization_id in (o.id, o.parent_id))) as version,
                u.serial, u.first_scanned_at, u.scan_count, u.flagged_at,
                case when u.flagged_at is not null then
                    (select a.name from scan_alerts sa
@@ -231,24 +254,26 @@ async def page_version(conn: asyncpg.Connection, code: str, serial: str | None) 
 async def batch_page_data(conn: asyncpg.Connection, batch_id: uuid.UUID) -> PageData | None:
     row = await conn.fetchrow(
         f"""
-        select {_PRODUCT}, {_CERTS} as certifications,
+        select {_PRODUCT}, {CERTS} as certifications,
                b.id as batch_id, b.code, b.lot, b.status, b.recall_reason, b.recalled_at, b.harvest_date,
                b.harvest_end, b.expiry_date, coalesce(pl.commune_name, o.commune_name) as origin_commune,
                jsonb_build_object('kind', 'declared', 'by', o.name, 'at', b.created_at) as batch_claim,
                (select coalesce(jsonb_agg(jsonb_build_object(
                     'event_type', e.event_type, 'biz_step', e.biz_step, 'disposition', e.disposition,
                     'event_time', e.event_time,
-                    'place', coalesce(e.details ->> 'destination', e.biz_location, e.read_point),
+                    'place', {_EVENT_PLACE},
                     'claim', {_EVENT_CLAIM})
                     order by e.event_time, e.seq), '[]'::jsonb)
                 from (select * from events where batch_id = b.id order by event_time desc, seq desc limit 40) e
+                {_PLACE_JOIN}
                ) as events,
-               array(select distinct coalesce(e.details ->> 'destination', e.biz_location, e.read_point)
-                     from events e
-                     where e.batch_id = b.id
-                       and e.biz_step in ('retail_selling', 'urn:epcglobal:cbv:bizstep:retail_selling')
-                       and coalesce(e.details ->> 'destination', e.biz_location, e.read_point) is not null
-                     limit 10) as where_to_buy
+               (select coalesce(jsonb_agg(distinct w.place), '[]'::jsonb) from (
+                    select {_EVENT_PLACE} as place
+                    from events e {_PLACE_JOIN}
+                    where e.batch_id = b.id
+                      and e.biz_step in ('retail_selling', 'urn:epcglobal:cbv:bizstep:retail_selling')
+                    limit 10) w
+                where w.place is not null) as where_to_buy
         from batches b
         join ({_FROM_PRODUCT}) on p.id = b.product_id
         left join plots pl on pl.id = b.plot_id
@@ -269,7 +294,7 @@ async def batch_page_data(conn: asyncpg.Connection, batch_id: uuid.UUID) -> Page
 async def product_page_data(conn: asyncpg.Connection, gtin14: str) -> PageData | None:
     row = await conn.fetchrow(
         f"""
-        select {_PRODUCT}, {_CERTS} as certifications
+        select {_PRODUCT}, {CERTS} as certifications
         from {_FROM_PRODUCT}
         where p.gtin14 = $1
         """,  # noqa: S608 - constant fragments, no user data

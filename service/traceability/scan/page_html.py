@@ -22,10 +22,14 @@ from service.traceability.scan.page_data import (
     Claim,
     NotRegistered,
     PageData,
+    PlaceName,
     TimelineEvent,
     UnitInfo,
 )
 from service.traceability.scan.page_text import CERT_KINDS, TEXT
+
+# Steps whose plain words already say "in a shop": with a named place they read "On sale at {place}".
+AT_FORMS = {"retail_selling": ("Bày bán tại", "On sale at")}
 
 UNIT_TOP = "<!--unit-top-->"
 UNIT_INFO = "<!--unit-info-->"
@@ -102,7 +106,7 @@ def json_ld(data: PageData, page_url: str, lang: str) -> str:
     return encoded.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _certificate(c: Certification, lang: str, today: date) -> str:
+def certificate_item(c: Certification, lang: str, today: date) -> str:
     t = TEXT[lang]
     i = 1 if lang == "en" else 0
     kind = CERT_KINDS.get(c.kind, CERT_KINDS["other"])[i]
@@ -118,10 +122,19 @@ def _certificate(c: Certification, lang: str, today: date) -> str:
     return f"<li><strong>{kind}</strong> – {e(c.issuer)}, {e(c.number)}, {validity} {tag}</li>"
 
 
+def _place(place: PlaceName, lang: str) -> str:
+    commune = f' <span class="muted">({e(place.commune_name)})</span>' if place.commune_name else ""
+    return f"{e(place.name(lang))}{commune}"
+
+
 def _event(ev: TimelineEvent, lang: str, tag: str = "") -> str:
-    place = f" – {e(ev.place)}" if ev.place else ""
-    words = step_words(ev.event_type, ev.biz_step, ev.disposition, lang)
-    return f'<li><span class="muted">{_day(ev.event_time)}</span> {e(words)}{place}{tag}</li>'
+    """ "Đóng gói tại Xưởng chè HTX Tân Cương": the step, then where, in words (never a URI)."""
+    words = e(step_words(ev.event_type, ev.biz_step, ev.disposition, lang))
+    if ev.place is not None:
+        at_form = AT_FORMS.get(ev.biz_step.rsplit(":", 1)[-1])
+        lead = at_form[1 if lang == "en" else 0] if at_form else f"{words} {TEXT[lang]['at']}"
+        words = f"{lead} <strong>{_place(ev.place, lang)}</strong>"
+    return f'<li><span class="muted">{_day(ev.event_time)}</span> {words}{tag}</li>'
 
 
 def _legend(lang: str) -> str:
@@ -147,7 +160,7 @@ def _official_section(data: PageData, lang: str, today: date) -> list[str]:
         out.append(f"<p>{t['producer_verified']}: <strong>{e(p.name)}</strong> {claim_tag(p.verification, lang)}</p>")
     if certs:
         out.append(f'<h3 id="chung-nhan">{t["certs"]}</h3><ul>')
-        out.extend(_certificate(c, lang, today) for c in certs)
+        out.extend(certificate_item(c, lang, today) for c in certs)
         out.append("</ul>")
     if official:
         out.append(f"<h3>{t['inspections']}</h3><ul>")
@@ -161,7 +174,10 @@ def _producer_section(data: PageData, lang: str, today: date) -> list[str]:
     t = TEXT[lang]
     p = data.producer
     out = [f'<section class="d" id="declared"><h2>{t["producer_says"]} {claim_tag(None, lang)}</h2>']
-    out.append(f"<h3>{t['producer']}</h3><p><strong>{e(p.name)}</strong><br>{e(p.commune_name)}, {e(p.province_name)}")
+    out.append(
+        f'<h3>{t["producer"]}</h3><p><strong><a href="/producers/{p.id}?lang={lang}">{e(p.name)}</a></strong>'
+        f"<br>{e(p.commune_name)}, {e(p.province_name)}"
+    )
     if p.lat is not None and p.lon is not None:
         approximate = p.kind == "household"
         zoom, digits = (13, 2) if approximate else (15, 5)
@@ -186,7 +202,7 @@ def _producer_section(data: PageData, lang: str, today: date) -> list[str]:
     declared = [c for c in data.certifications if c.claim.kind != "verified"]
     if declared:
         out.append(f'<h3 id="tu-khai">{t["certs"]}</h3><ul>')
-        out.extend(_certificate(c, lang, today) for c in declared)
+        out.extend(certificate_item(c, lang, today) for c in declared)
         out.append("</ul>")
     steps = [ev for ev in data.events if not is_official(ev.biz_step, ev.disposition)]
     if steps:
@@ -195,7 +211,7 @@ def _producer_section(data: PageData, lang: str, today: date) -> list[str]:
         out.append("</ol>")
     if data.where_to_buy:
         out.append(f"<h3>{t['buy']}</h3><ul>")
-        out.extend(f"<li>{e(shop)}</li>" for shop in data.where_to_buy)
+        out.extend(f"<li>{_place(shop, lang)}</li>" for shop in data.where_to_buy)
         out.append("</ul>")
     out.append("</section>")
     return out
@@ -228,7 +244,7 @@ def render_page(data: PageData, *, lang: str, page_url: str, today: date) -> str
     name = data.product_names.get(lang) or data.product_names["vi"]
     out: list[str] = [
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">'
         f"<title>{e(name)}</title><style>{CSS}</style>"
         f'<script type="application/ld+json">{json_ld(data, page_url, lang)}</script></head><body><main>'
     ]

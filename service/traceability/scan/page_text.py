@@ -48,6 +48,7 @@ TEXT: dict[str, dict[str, str]] = {
         "nearby": "Di tích gần vùng trồng",
         "ocop": "OCOP {n} sao",
         "other_lang": "English",
+        "at": "tại",
     },
     "en": {
         "recall": "RECALLED: this batch has been recalled. Please do not use the product.",
@@ -96,6 +97,7 @@ TEXT: dict[str, dict[str, str]] = {
         "nearby": "Heritage sites nearby",
         "ocop": "OCOP {n} stars",
         "other_lang": "Tiếng Việt",
+        "at": "at",
     },
 }
 CERT_KINDS = {

@@ -12,8 +12,8 @@ from litestar.testing import AsyncTestClient
 from PIL import Image
 
 from service.app import create_app
+from service.core.qr import QRCache, QROptions, matrix_image, qr_matrix
 from service.settings import Settings
-from service.traceability.scan.qr import QRCache, QROptions, matrix_image, qr_matrix
 from tests.support.factories import BASE, GTIN, stored_batch, stored_organization
 
 

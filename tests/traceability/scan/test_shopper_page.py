@@ -48,7 +48,8 @@ async def test_one_redirect_from_the_scanned_url_to_a_vietnamese_page(
     assert "Xã Tân Cương" in html and "openstreetmap.org/?mlat=21.59420" in html
     assert "02/07/2025" in html  # harvest date
     assert "OCOP 4 sao" in html and "hiệu lực đến 01/01/2027" in html
-    assert "Thu hoạch, tạo lô" in html and "Bày bán tại cửa hàng" in html  # the timeline in plain words
+    assert "Thu hoạch, tạo lô" in html  # the timeline in plain words, with the place named, never a URI
+    assert "Bày bán tại <strong>Cửa hàng Đặc sản Thái Nguyên" in html
     assert "Cửa hàng Đặc sản Thái Nguyên" in html  # where to buy
     assert "02/07/2026" in html  # expiry
     assert "<script>" not in html and 'id="recall"' not in html

@@ -9,10 +9,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.core.qr import matrix_image, qr_matrix
 from service.settings import Settings
 from service.traceability.identifiers.gs1 import random_code
 from service.traceability.scan.labels import Label, LabelSheet, render_label_sheet
-from service.traceability.scan.qr import matrix_image, qr_matrix
 from tests.support.app import UserFactory
 from tests.support.factories import BASE, GTIN, join_organization, stored_batch, stored_organization
 

@@ -12,9 +12,8 @@ from service.auth.guards import CurrentUserDep
 from service.core.db import DB
 from service.core.errors import Unavailable
 from service.core.http_files import content_disposition
-from service.settings import Settings
-from service.traceability.scan.labels import FontMissing, LabelRenderer
-from service.traceability.scan.qr import (
+from service.core.pdf import FontMissing, PdfRenderer
+from service.core.qr import (
     MAX_QUIET_ZONE,
     MAX_SIZE,
     MEDIA_TYPES,
@@ -25,6 +24,8 @@ from service.traceability.scan.qr import (
     QROptions,
     etag_for,
 )
+from service.settings import Settings
+from service.traceability.scan.labels import render_label_sheet
 from service.traceability.scan.scans import BatchScans, batch_scan_counts
 from service.traceability.scan.units import (
     UnitsCreate,
@@ -114,9 +115,9 @@ class BatchCodesController(Controller):
         """A4 label sheet (QR, product, lot, serial) for all units or the range from..to."""
         settings: Settings = state.settings
         sheet = await label_sheet(db, current_user, batch_id, settings.base_url, first, last)
-        renderer: LabelRenderer = state.label_renderer
+        renderer: PdfRenderer = state.pdf_renderer
         try:
-            pdf = await renderer.render(sheet)
+            pdf = await renderer.render(render_label_sheet, sheet)
         except FontMissing as exc:
             raise Unavailable(str(exc), code="label_font_missing") from exc
         return Response(

@@ -1,6 +1,7 @@
 """Routes of the shopper pages (batch, unit, product): HTML for browsers, JSON for apps (content negotiation)."""
 
 import hashlib
+import uuid
 from typing import Annotated, Any
 
 import msgspec
@@ -12,6 +13,8 @@ from litestar.handlers import route
 from litestar.params import FromPath, QueryParameter
 
 from service.core import clock
+from service.core.db import DB
+from service.core.html_page import HTML_TYPE, html_response, page_language, wants_json
 from service.settings import Settings
 from service.traceability.identifiers.digital_link import (
     parse_digital_link,
@@ -22,41 +25,16 @@ from service.traceability.scan import pages
 from service.traceability.scan import resolve as rs
 from service.traceability.scan.page_data import PageData, UnitInfo
 from service.traceability.scan.page_html import CONTENT_SECURITY_POLICY, fill_unit, render_page
+from service.traceability.scan.producer_page import PRODUCER_CSS, producer_page, render_producer_page
 from service.traceability.scan.routes.common import _parse, per_method
 
 NearbySitesDependency = NamedDependency[NearbySites | None]
 
 
-HTML_TYPE = "text/html; charset=utf-8"
 Qualifier = Annotated[
     str | None,
     QueryParameter(min_length=1, max_length=20, description="a lot or serial scanned that is not registered"),
 ]
-
-
-def page_language(request: Request[Any, Any, Any]) -> str:
-    """?lang=en|vi wins; else the first of vi/en in Accept-Language by weight; Vietnamese by default."""
-    asked = request.query_params.get("lang")
-    if asked == "vi" or asked == "en":
-        return str(asked)
-    best, best_q = "vi", -1.0
-    for part in request.headers.get("accept-language", "").split(",")[:20]:
-        tag, _, params = part.strip().partition(";")
-        primary = tag.strip().lower().split("-")[0]
-        q = 1.0
-        if params.strip().startswith("q="):
-            try:
-                q = float(params.strip()[2:])
-            except ValueError:
-                q = 0.0
-        if primary in ("vi", "en") and q > best_q:
-            best, best_q = primary, q
-    return best
-
-
-def wants_json(request: Request[Any, Any, Any]) -> bool:
-    accept = request.headers.get("accept", "")
-    return request.query_params.get("format") == "json" or ("application/json" in accept and "text/html" not in accept)
 
 
 def page_response(
@@ -175,3 +153,23 @@ class ShopperPageController(Controller):
         )
         page_url = rs.product_page(settings.base_url, link.gtin)
         return page_response(request, data, {}, None, version, page_url)
+
+    @route(
+        "/producers/{org_id:uuid}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=per_method("producer_page"),
+        exclude_from_auth=True,
+    )
+    async def producer_page(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        org_id: FromPath[uuid.UUID],
+        nearby_sites: NearbySitesDependency = None,
+    ) -> Response[Any]:
+        """The producer's page: story, products, certificates and who verified them, batches on sale, places."""
+        lang = page_language(request)
+        page = await producer_page(db, org_id, nearby_sites, lang)
+        if wants_json(request):
+            return Response(msgspec.json.encode(page), media_type="application/json", headers={"Vary": "Accept"})
+        return html_response(render_producer_page(page, lang, clock.today()), lang=lang, css=PRODUCER_CSS)
