@@ -48,6 +48,7 @@ TEXT: dict[str, dict[str, str]] = {
         "nearby": "Di tích gần vùng trồng",
         "ocop": "OCOP {n} sao",
         "other_lang": "English",
+        "stale": "Thông tin cập nhật lúc {at} (đang mất kết nối tới máy chủ dữ liệu; sẽ tự cập nhật lại).",
     },
     "en": {
         "recall": "RECALLED: this batch has been recalled. Please do not use the product.",
@@ -96,6 +97,7 @@ TEXT: dict[str, dict[str, str]] = {
         "nearby": "Heritage sites nearby",
         "ocop": "OCOP {n} stars",
         "other_lang": "Tiếng Việt",
+        "stale": "As of {at} (the data server cannot be reached right now; this page will catch up).",
     },
 }
 CERT_KINDS = {
