@@ -8,14 +8,17 @@ from litestar import Litestar
 
 from service.traceability.scan.labels import LabelRenderer
 from service.traceability.scan.qr import QRCache
-from service.traceability.scan.scans import ScanRecorder
+from service.traceability.scan.scans import Scan, ScanRecorder
+from service.traceability.scan.spool import ScanSpool
 from service.traceability.scan.unknown import UnknownScanCounter
 
 
 @asynccontextmanager
 async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Scan buffer + flusher, caches, label process; flushes the buffer on the way out."""
-    recorder = ScanRecorder(app.state.pool)
+    settings = app.state.settings
+    spool = ScanSpool(settings.scan_spool_dir, Scan, max_bytes=settings.scan_spool_max_bytes)
+    recorder = ScanRecorder(app.state.pool, spool=spool)
     unknown = UnknownScanCounter(app.state.pool)
     app.state.unknown_scans = unknown
     renderer = LabelRenderer()
@@ -26,7 +29,7 @@ async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
     unknown.start()
     # In production the label process starts in the background, so the first sheet is not slowed by it;
     # tests and development start it on first use instead of once per app.
-    warming = asyncio.create_task(renderer.warm_up()) if app.state.settings.env == "production" else None
+    warming = asyncio.create_task(renderer.warm_up()) if settings.env == "production" else None
     try:
         yield
     finally:
