@@ -84,6 +84,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_signing_key: str | None = None
     log_signing_key_file: str = "./var/log-signing.key"
     log_checkpoint_max_age_seconds: Annotated[int, Meta(ge=0, le=3600)] = 10
+    # While PostgreSQL is away, shoppers get what this worker last knew, for at most this long (0: never)
+    stale_if_error_seconds: Annotated[int, Meta(ge=0, le=86400)] = 600
+    # Scans that cannot be written wait here (one append-only file per worker process), replayed when it is back
+    scan_spool_dir: str = "./var/scan-spool"
+    scan_spool_max_bytes: Annotated[int, Meta(ge=0)] = 256 * 1024 * 1024
+    # Uploads per local day (Asia/Ho_Chi_Minh), per user and per organization of the user
+    upload_daily_count_per_user: Annotated[int, Meta(ge=0)] = 200
+    upload_daily_bytes_per_user: Annotated[int, Meta(ge=0)] = 1024 * 1024 * 1024
+    upload_daily_count_per_organization: Annotated[int, Meta(ge=0)] = 1000
+    upload_daily_bytes_per_organization: Annotated[int, Meta(ge=0)] = 5 * 1024 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

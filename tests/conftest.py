@@ -90,8 +90,9 @@ def media_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def settings(database_url: str, media_dir: Path) -> Settings:
+def settings(database_url: str, media_dir: Path, tmp_path: Path) -> Settings:
     return Settings(
+        scan_spool_dir=str(tmp_path / "scan-spool"),
         env="test",
         database_url=database_url,
         media_dir=str(media_dir),

@@ -4,6 +4,12 @@ Fill races are handled with an epoch: read `token()` before loading from the dat
 `put()`; if any eviction happened in between, the value may be stale and is not stored.
 `get_or_load()` does that for you and loads each key once at a time: when a popular entry is missing,
 sixty-four concurrent requests wait for one database read instead of making sixty-four.
+
+Stale if error (RFC 5861's idea): a cache made with `stale_seconds` also keeps the last value it loaded for
+each key, apart from the fresh entries. `get_or_stale()` answers with it only when loading fails because the
+database cannot be reached, and only for `stale_seconds` after the change feed lost it. Evictions drop the
+stale copy too, and so does every reconnect of the feed (it clears the caches): a recall made elsewhere during
+the outage shows at once when the database is back.
 """
 
 import asyncio
@@ -13,17 +19,23 @@ from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
 from service.core.changes import ChangeFeed
+from service.core.errors import database_unreachable
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
 class InvalidatedCache(Generic[K, V]):
-    def __init__(self, feed: ChangeFeed | None, *, maxsize: int = 4096, ttl_seconds: float = 300.0) -> None:
+    def __init__(
+        self, feed: ChangeFeed | None, *, maxsize: int = 4096, ttl_seconds: float = 300.0, stale_seconds: float = 0.0
+    ) -> None:
         self.feed = feed
         self.maxsize = maxsize
         self.ttl = ttl_seconds
+        self.stale_seconds = stale_seconds
         self._data: OrderedDict[K, tuple[V, float, int]] = OrderedDict()
+        # last value loaded per key and when (wall clock), for answers while the database is away
+        self._stale: OrderedDict[K, tuple[V, float, int]] = OrderedDict()
         self._epoch = 0
         self._loading: dict[K, asyncio.Future[V | None]] = {}
 
@@ -65,6 +77,35 @@ class InvalidatedCache(Generic[K, V]):
         future.set_result(value)
         return value
 
+    async def get_or_stale(self, key: K, load: Callable[[], Awaitable[V | None]]) -> tuple[V | None, float | None]:
+        """`get_or_load()`, or when the database cannot be reached the last loaded value and its time (epoch).
+
+        The second item is None for a fresh answer. Any other error, no stale copy, or an outage longer than
+        `stale_seconds`: the error goes on to the caller.
+        """
+        try:
+            return await self.get_or_load(key, load), None
+        except Exception as exc:
+            stale = self._stale_answer(key, exc)
+            if stale is None:
+                raise
+            return stale
+
+    def _stale_answer(self, key: K, exc: Exception) -> tuple[V, float] | None:
+        feed = self.feed
+        if self.stale_seconds <= 0 or feed is None or not database_unreachable(exc):
+            return None
+        if feed.down_for() > self.stale_seconds:
+            return None
+        entry = self._stale.get(key)
+        if entry is None:
+            return None
+        value, loaded_at, generation = entry
+        if generation != feed.generation:  # loaded before a reconnect: it may have missed a recall
+            del self._stale[key]
+            return None
+        return value, loaded_at
+
     def token(self) -> int:
         return self._epoch
 
@@ -76,14 +117,25 @@ class InvalidatedCache(Generic[K, V]):
         self._data.move_to_end(key)
         while len(self._data) > self.maxsize:
             self._data.popitem(last=False)
+        if self.stale_seconds > 0:
+            self._stale[key] = (value, time.time(), feed.generation)
+            self._stale.move_to_end(key)
+            while len(self._stale) > self.maxsize:
+                self._stale.popitem(last=False)
 
     def evict(self, key: K) -> None:
         self._epoch += 1
         self._data.pop(key, None)
+        self._stale.pop(key, None)
 
     def clear(self) -> None:
         self._epoch += 1
         self._data.clear()
+        self._stale.clear()
+
+    @property
+    def stale_entries(self) -> int:
+        return len(self._stale)
 
     def __len__(self) -> int:
         return len(self._data)

@@ -4,11 +4,13 @@ Writers need do nothing: triggers installed by migrations call `notify_change(ke
 `table:key` on the `tt_changes` channel when the transaction commits. Every worker keeps one listening
 connection; caches subscribe and evict. While the listener is down a cache must not trust what it holds
 (`healthy` is False), and every reconnect bumps `generation`, because notifications may have been missed.
+`down_for()` says how long the listener has been away (a cache may answer stale for a bounded time).
 """
 
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -35,10 +37,17 @@ class ChangeFeed:
         self._task: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
         self._up = asyncio.Event()
+        self._down_since: float | None = None  # monotonic: when the listener last lost the database
 
     @property
     def healthy(self) -> bool:
         return self._conn is not None and not self._conn.is_closed()
+
+    def down_for(self) -> float:
+        """Seconds since the listener lost its connection (0 while it is connected or has not noticed yet)."""
+        if self.healthy or self._down_since is None:
+            return 0.0
+        return time.monotonic() - self._down_since
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -71,6 +80,7 @@ class ChangeFeed:
             conn.terminate()
             raise
         self._conn = conn
+        self._down_since = None
         self._up.set()
         self.generation += 1  # anything cached before this moment may have missed a notification
         self.publish_local("*", "")
@@ -85,6 +95,8 @@ class ChangeFeed:
                 log.warning("change listener lost its connection; caches bypassed until it is back")
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("change listener cannot connect: %s", exc)
+            if self._down_since is None:
+                self._down_since = time.monotonic()
             await self._close_conn()
             await asyncio.sleep(self.retry_seconds)
 

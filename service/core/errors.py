@@ -188,7 +188,7 @@ def handle_database_down(request: Request[Any, Any, Any], exc: Exception) -> Res
     )
 
 
-def _database_unreachable(exc: Exception) -> bool:
+def database_unreachable(exc: BaseException) -> bool:
     """asyncpg's connection errors, or an OS-level error (refused, reset, socket gone) raised inside asyncpg.
 
     Any other OSError (a full disk, a missing file) is a bug or an outage of something else: a 500, logged.
@@ -213,7 +213,7 @@ def _database_unreachable(exc: Exception) -> bool:
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
-    if _database_unreachable(exc):
+    if database_unreachable(exc):
         return handle_database_down(request, exc)
     if isinstance(exc, asyncpg.exceptions.CharacterNotInRepertoireError):
         # a NUL character (\u0000) anywhere in a text: PostgreSQL text cannot hold it, whatever the route
@@ -254,5 +254,6 @@ __all__ = [
     "TooManyRequests",
     "Unauthorized",
     "Unavailable",
+    "database_unreachable",
     "problem_response",
 ]

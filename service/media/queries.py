@@ -71,3 +71,40 @@ async def mark_ready(
 async def ready_media_ids(conn: asyncpg.Connection, media_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     rows = await conn.fetch("select id from media where id = any($1::uuid[]) and status = 'ready'", media_ids)
     return [row["id"] for row in rows]
+
+
+class UploadUsage(msgspec.Struct, frozen=True, kw_only=True):
+    """What a user and their organization declared since the local day began (pending uploads count too)."""
+
+    organization_id: uuid.UUID | None
+    user_count: int
+    user_bytes: int
+    organization_count: int
+    organization_bytes: int
+
+
+async def lock_upload_usage(conn: asyncpg.Connection, user_id: uuid.UUID, since: datetime) -> UploadUsage:
+    """Today's uploads of the user and their organization, under a transaction lock per organization (or user),
+    so parallel declarations cannot all pass one quota."""
+    organization_id: uuid.UUID | None = await conn.fetchval("select organization_id from users where id = $1", user_id)
+    await conn.execute(
+        "select pg_advisory_xact_lock(hashtextextended('media-quota:' || $1::uuid::text, 0))",
+        organization_id or user_id,
+    )
+    row = await conn.fetchrow(
+        """
+        select count(*) filter (where m.owner_id = $1) as user_count,
+               coalesce(sum(m.bytes) filter (where m.owner_id = $1), 0)::bigint as user_bytes,
+               count(*) as organization_count,
+               coalesce(sum(m.bytes), 0)::bigint as organization_bytes
+        from media m
+        where m.created_at >= $3
+          and (m.owner_id = $1 or ($2::uuid is not null
+               and m.owner_id in (select id from users where organization_id = $2)))
+        """,
+        user_id,
+        organization_id,
+        since,
+    )
+    assert row is not None
+    return msgspec.convert({**dict(row), "organization_id": organization_id}, UploadUsage)

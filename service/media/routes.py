@@ -16,7 +16,14 @@ from service.core.db import DB
 from service.core.errors import NotFound
 from service.core.http_files import IMMUTABLE_CACHE_CONTROL, SKIP_COMPRESSION, serve_file
 from service.media.schemas import MediaCreate, MediaRead, MediaUpload
-from service.media.service import complete_media, create_media, owned_media_read, ready_media, receive_upload
+from service.media.service import (
+    UploadQuota,
+    complete_media,
+    create_media,
+    owned_media_read,
+    ready_media,
+    receive_upload,
+)
 from service.media.types import MAX_UPLOAD_BYTES
 from service.settings import Settings
 from service.storage import LocalFile, LocalStore, MediaStoreDep, provide_media_store
@@ -29,10 +36,22 @@ class MediaController(Controller):
 
     @post("/", operation_id="createMedia", status_code=201)
     async def create(
-        self, current_user: CurrentUserDep, db: DB, media_store: MediaStoreDep, data: JSONBody[MediaCreate]
+        self,
+        current_user: CurrentUserDep,
+        db: DB,
+        state: State,
+        media_store: MediaStoreDep,
+        data: JSONBody[MediaCreate],
     ) -> MediaUpload:
         """Declare an upload (purpose, type, size, sha256); returns where to PUT the bytes."""
-        return await create_media(db, media_store, current_user, data)
+        settings: Settings = state.settings
+        quota = UploadQuota(
+            count_per_user=settings.upload_daily_count_per_user,
+            bytes_per_user=settings.upload_daily_bytes_per_user,
+            count_per_organization=settings.upload_daily_count_per_organization,
+            bytes_per_organization=settings.upload_daily_bytes_per_organization,
+        )
+        return await create_media(db, media_store, current_user, data, quota)
 
     @put(
         "/{media_id:uuid}/upload",

@@ -8,19 +8,23 @@ import asyncio
 import contextlib
 import hashlib
 import uuid
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request
 
 from service.auth.schemas import CurrentUser
-from service.core.errors import Conflict, InvalidInput, NotFound, ServiceError
+from service.core import clock
+from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, TooManyRequests
 from service.media.metadata import FORMATS, strip_metadata
-from service.media.queries import insert_media, mark_ready, media_row, ready_media_ids
+from service.media.queries import insert_media, lock_upload_usage, mark_ready, media_row, ready_media_ids
 from service.media.schemas import MediaCreate, MediaRead, MediaRow, MediaUpload
 from service.media.types import (
     ALLOWED,
     PURPOSE_FAMILIES,
+    PURPOSE_ROLES,
     SNIFF_BYTES,
     MediaKind,
     Purpose,
@@ -30,6 +34,56 @@ from service.media.types import (
 )
 from service.storage import LocalStore, MediaStore, UploadTooLarge
 from service.storage.base import CHANGED_DETAIL, ObjectChanged
+
+
+class UploadQuota(msgspec.Struct, frozen=True, kw_only=True):
+    """Uploads declared per local day (Asia/Ho_Chi_Minh); from the settings of the same names."""
+
+    count_per_user: int
+    bytes_per_user: int
+    count_per_organization: int
+    bytes_per_organization: int
+
+
+class QuotaBytesExceeded(ServiceError):
+    status, code, title = 413, "upload_quota_bytes", "Upload quota exceeded"
+
+
+def _today_in_vietnam() -> tuple[datetime, int]:
+    """Today's start in Vietnam, and the seconds until tomorrow's (the Retry-After of a spent quota)."""
+    start = datetime.combine(clock.today(), time.min, tzinfo=clock.VN_TZ)
+    return start, max(1, int((start + timedelta(days=1) - clock.now()).total_seconds()))
+
+
+async def _check_quota(conn: asyncpg.Connection, owner: CurrentUser, size: int, quota: UploadQuota) -> None:
+    """429 when the day's count is spent, 413 when the bytes would overflow; for the user and their organization."""
+    since, retry_after = _today_in_vietnam()
+    usage = await lock_upload_usage(conn, owner.id, since)
+    headers = {"Retry-After": str(retry_after)}
+    in_org = usage.organization_id is not None
+    if usage.user_count + 1 > quota.count_per_user:
+        raise TooManyRequests(
+            f"you may declare {quota.count_per_user} uploads a day; try again tomorrow",
+            code="upload_quota_count",
+            headers=headers,
+        )
+    if in_org and usage.organization_count + 1 > quota.count_per_organization:
+        raise TooManyRequests(
+            f"your organization may declare {quota.count_per_organization} uploads a day; try again tomorrow",
+            code="upload_quota_count",
+            headers=headers,
+        )
+    if usage.user_bytes + size > quota.bytes_per_user:
+        left = max(0, quota.bytes_per_user - usage.user_bytes)
+        raise QuotaBytesExceeded(
+            f"you may upload {quota.bytes_per_user} bytes a day; {left} are left today", headers=headers
+        )
+    if in_org and usage.organization_bytes + size > quota.bytes_per_organization:
+        left = max(0, quota.bytes_per_organization - usage.organization_bytes)
+        raise QuotaBytesExceeded(
+            f"your organization may upload {quota.bytes_per_organization} bytes a day; {left} are left today",
+            headers=headers,
+        )
 
 
 def staging_key(media_id: uuid.UUID) -> str:
@@ -75,26 +129,31 @@ def _accepted_kind(purpose: str, content_type: str, size: int) -> MediaKind:
 
 
 async def create_media(
-    conn: asyncpg.Connection, store: MediaStore, owner: CurrentUser, data: MediaCreate
+    conn: asyncpg.Connection, store: MediaStore, owner: CurrentUser, data: MediaCreate, quota: UploadQuota
 ) -> MediaUpload:
-    """Check the declaration up-front, record a pending row and hand out the upload target."""
+    """Check the declaration up-front (role, type, size, the day's quota), record a pending row, hand out the target."""
+    if owner.role not in PURPOSE_ROLES[data.purpose]:
+        allowed = ", ".join(sorted(PURPOSE_ROLES[data.purpose]))
+        raise Forbidden(f"a {data.purpose} may be uploaded by: {allowed}", code="purpose_not_allowed")
     kind = _accepted_kind(data.purpose, data.content_type, data.bytes)
     media_id = uuid.uuid4()
     target = await store.create_upload(
         staging_key(media_id), media_id=media_id, content_type=kind.content_type, size=data.bytes
     )
-    await insert_media(
-        conn,
-        media_id=media_id,
-        owner_id=owner.id,
-        purpose=data.purpose,
-        declared_type=kind.content_type,
-        size=data.bytes,
-        sha256=data.sha256.lower(),
-        storage_key=final_key(data.purpose, media_id, kind),
-        expires_at=target.expires_at,
-        ready=False,
-    )
+    async with conn.transaction():  # the quota lock is held until the row is in
+        await _check_quota(conn, owner, data.bytes, quota)
+        await insert_media(
+            conn,
+            media_id=media_id,
+            owner_id=owner.id,
+            purpose=data.purpose,
+            declared_type=kind.content_type,
+            size=data.bytes,
+            sha256=data.sha256.lower(),
+            storage_key=final_key(data.purpose, media_id, kind),
+            expires_at=target.expires_at,
+            ready=False,
+        )
     return MediaUpload(
         id=media_id, upload_url=target.url, method=target.method, headers=target.headers, expires_at=target.expires_at
     )

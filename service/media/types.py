@@ -57,6 +57,18 @@ ALIASES: dict[str, str] = {
 }
 
 # What each purpose accepts: a certificate is a photo of the paper or its PDF.
+# Who may upload what: 3D models, narration and heritage photos are the editors' (tourism content), product,
+# batch and certificate files the producers' (farmer, cooperative), inspection photos the inspectors'.
+PURPOSE_ROLES: dict[str, frozenset[str]] = {
+    "product_photo": frozenset({"farmer", "cooperative", "admin"}),
+    "batch_photo": frozenset({"farmer", "cooperative", "admin"}),
+    "certificate": frozenset({"farmer", "cooperative", "admin"}),
+    "poi_photo": frozenset({"editor", "admin"}),
+    "audio_track": frozenset({"editor", "admin"}),
+    "model_3d": frozenset({"editor", "admin"}),
+    "inspection_photo": frozenset({"inspector", "admin"}),
+}
+
 PURPOSE_FAMILIES: dict[str, frozenset[Family]] = {
     "product_photo": frozenset({"image"}),
     "batch_photo": frozenset({"image"}),

@@ -27,6 +27,15 @@ class UploadTooLarge(ServiceError):
     status, code, title = 413, "too_large", "Payload too large"
 
 
+class StorageUnavailable(ServiceError):
+    """The object store cannot be reached (refused, timed out): a clear 503 in seconds, never a hang or a 500."""
+
+    status, code, title = 503, "storage_unavailable", "Service unavailable"
+
+    def __init__(self, detail: str = "the media store cannot be reached right now; try again in a minute") -> None:
+        super().__init__(detail, headers={"Retry-After": "30"})
+
+
 class ObjectChanged(ServiceError):
     """The upload was replaced while we were checking it: the client should complete again."""
 

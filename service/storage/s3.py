@@ -3,10 +3,11 @@
 import asyncio
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from service.settings import Settings
 from service.storage.base import (
@@ -17,6 +18,7 @@ from service.storage.base import (
     ObjectChanged,
     ObjectInfo,
     RemoteURL,
+    StorageUnavailable,
     UploadTarget,
     check_key,
 )
@@ -24,6 +26,20 @@ from service.storage.base import (
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_s3.type_defs import CopySourceTypeDef
+
+
+R = TypeVar("R")
+
+
+async def _blocking(call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """A boto3 call in a thread; an unreachable endpoint (refused, timed out, cut) becomes StorageUnavailable."""
+    from botocore.exceptions import ConnectionError as EndpointUnreachable
+    from botocore.exceptions import HTTPClientError
+
+    try:
+        return await asyncio.to_thread(call, *args, **kwargs)
+    except (EndpointUnreachable, HTTPClientError) as exc:
+        raise StorageUnavailable() from exc
 
 
 def _is_missing(exc: Exception) -> bool:
@@ -55,7 +71,7 @@ class S3Store:
     async def create_upload(self, key: str, *, media_id: uuid.UUID, content_type: str, size: int) -> UploadTarget:
         check_key(key)
         expires_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=self.url_ttl_seconds)
-        url = await asyncio.to_thread(
+        url = await _blocking(
             self.client.generate_presigned_url,
             "put_object",
             Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
@@ -66,7 +82,7 @@ class S3Store:
 
     async def stat(self, key: str) -> ObjectInfo | None:
         try:
-            head = await asyncio.to_thread(self.client.head_object, Bucket=self.bucket, Key=check_key(key))
+            head = await _blocking(self.client.head_object, Bucket=self.bucket, Key=check_key(key))
         except Exception as exc:
             if _is_missing(exc):
                 return None
@@ -87,7 +103,7 @@ class S3Store:
             finally:
                 body.close()
 
-        return await asyncio.to_thread(read)
+        return await _blocking(read)
 
     async def sha256(self, key: str, *, version: str | None = None) -> str:
         def digest() -> str:
@@ -109,7 +125,7 @@ class S3Store:
                 body.close()
             return hasher.hexdigest()
 
-        return await asyncio.to_thread(digest)
+        return await _blocking(digest)
 
     async def promote(self, source: str, target: str, *, version: str | None = None) -> None:
         """Server-side copy then delete: the client's upload URL can never overwrite a verified object."""
@@ -133,13 +149,13 @@ class S3Store:
                 raise ObjectChanged(CHANGED_DETAIL)
             self.client.delete_object(Bucket=self.bucket, Key=source)
 
-        await asyncio.to_thread(move)
+        await _blocking(move)
 
     async def delete(self, key: str) -> None:
-        await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=check_key(key))
+        await _blocking(self.client.delete_object, Bucket=self.bucket, Key=check_key(key))
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
-        await asyncio.to_thread(
+        await _blocking(
             self.client.put_object, Bucket=self.bucket, Key=check_key(key), Body=data, ContentType=content_type
         )
 
@@ -173,7 +189,7 @@ class S3Store:
         return await asyncio.to_thread(listing)
 
     async def download(self, key: str, *, content_type: str) -> Download:
-        url = await asyncio.to_thread(
+        url = await _blocking(
             self.client.generate_presigned_url,
             "get_object",
             Params={"Bucket": self.bucket, "Key": check_key(key), "ResponseContentType": content_type},
@@ -188,10 +204,11 @@ def build_s3_client(settings: Settings) -> "S3Client":
     import boto3
     from botocore.config import Config
 
+    # an unreachable store must fail within seconds (media routes answer 503 storage_unavailable), not hang
     config = Config(
-        connect_timeout=5,
-        read_timeout=30,
-        retries={"max_attempts": 5, "mode": "standard"},
+        connect_timeout=3,
+        read_timeout=20,
+        retries={"max_attempts": 3, "mode": "standard"},
         signature_version="s3v4",
         s3={"addressing_style": "path"},
     )

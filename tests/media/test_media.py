@@ -149,7 +149,7 @@ async def test_wrong_real_type_is_refused_and_removed(
     sent: bytes,
     code: str,
 ) -> None:
-    auth = await make_user()
+    auth = await make_user("editor" if purpose == "audio_track" else "farmer")
     created = await declare(client, auth, declaration(sent, declared, purpose))
     assert (await upload(client, created, sent)).status_code == 204
     assert len(stored_files(media_dir)) == 1
@@ -286,7 +286,7 @@ async def test_server_side_bytes_and_urls(
     assert response.content == data
     assert response.headers["content-type"] == "image/jpeg"
 
-    pending = await declare(client, auth, declaration(png_bytes(), "image/png"))
+    pending = await declare(client, auth, declaration(png_bytes(), "image/png", "poi_photo"))
     urls = await media_urls(db, BASE, [media_id, uuid.UUID(pending["id"])])
     assert urls == {media_id: public_url(BASE, media_id)}
 

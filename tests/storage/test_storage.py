@@ -169,7 +169,7 @@ async def test_s3_full_flow_with_presigned_urls(
     s3_app: tuple[Litestar, AsyncTestClient[Litestar]], s3_settings: Settings, make_user: UserFactory
 ) -> None:
     _, client = s3_app
-    auth = await make_user()
+    auth = await make_user("editor")
     data = ogg_opus_bytes()
     created = await client.post("/api/v1/media", json=declaration(data, "audio/ogg", "audio_track"), headers=auth)
     assert created.status_code == 201, created.text
@@ -201,7 +201,7 @@ async def test_s3_failed_completion_deletes_the_object(
     db: asyncpg.Connection,
 ) -> None:
     _, client = s3_app
-    auth = await make_user()
+    auth = await make_user("editor")
     data = glb_bytes()
     body = declaration(data, "model/gltf-binary", "model_3d", sha256="0" * 64)
     upload = (await client.post("/api/v1/media", json=body, headers=auth)).json()

@@ -3,8 +3,10 @@
 Entries stay until a change notification names their batch (batches, events, flagged units) or anything
 wider changes (products, organizations, certifications and their reviews: everything is dropped, these are
 rare). While the
-notification feed is down nothing is served from here. Unknown identifiers are never cached, so a batch
-registered a moment ago resolves at once.
+notification feed is down nothing fresh is served from here; resolutions, pages and unit status keep their last
+loaded value apart, answered (with an "as of" note) only when the database cannot be reached, for at most
+`stale_if_error_seconds` (core/cache.py). Unknown identifiers are never cached, so a batch registered a moment
+ago resolves at once.
 """
 
 import uuid
@@ -33,12 +35,16 @@ class PageEntry(msgspec.Struct, kw_only=True):
 
 
 class TraceCaches:
-    def __init__(self, feed: ChangeFeed | None) -> None:
-        self.targets: InvalidatedCache[str, Target] = InvalidatedCache(feed, maxsize=50_000, ttl_seconds=300)
-        self.pages: InvalidatedCache[str, PageEntry] = InvalidatedCache(feed, maxsize=4_096, ttl_seconds=300)
+    def __init__(self, feed: ChangeFeed | None, *, stale_seconds: float = 0.0) -> None:
+        self.targets: InvalidatedCache[str, Target] = InvalidatedCache(
+            feed, maxsize=50_000, ttl_seconds=300, stale_seconds=stale_seconds
+        )
+        self.pages: InvalidatedCache[str, PageEntry] = InvalidatedCache(
+            feed, maxsize=4_096, ttl_seconds=300, stale_seconds=stale_seconds
+        )
         # scan counts move with every flush (about a second): the unit status is kept one second at most
         self.units: InvalidatedCache[tuple[str, str], UnitInfo] = InvalidatedCache(
-            feed, maxsize=50_000, ttl_seconds=1.0
+            feed, maxsize=50_000, ttl_seconds=1.0, stale_seconds=stale_seconds
         )
         self.qr_uris: InvalidatedCache[uuid.UUID, str] = InvalidatedCache(feed, maxsize=50_000, ttl_seconds=3600)
         self._by_batch: dict[uuid.UUID, set[tuple[str, Any]]] = {}
@@ -73,5 +79,7 @@ class TraceCaches:
 
 @asynccontextmanager
 async def trace_cache_lifespan(app: Litestar) -> AsyncIterator[None]:
-    app.state.trace_caches = TraceCaches(getattr(app.state, "change_feed", None))
+    app.state.trace_caches = TraceCaches(
+        getattr(app.state, "change_feed", None), stale_seconds=app.state.settings.stale_if_error_seconds
+    )
     yield

@@ -8,14 +8,17 @@ from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
-from service.traceability.scan.scans import ScanRecorder, scan_client_secret
+from service.traceability.scan.scans import Scan, ScanRecorder, scan_client_secret
+from service.traceability.scan.spool import ScanSpool
 from service.traceability.scan.unknown import UnknownScanCounter
 
 
 @asynccontextmanager
 async def scan_side_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """Scan buffer + flusher and the unknown-identifier counter; flushes the buffer on the way out."""
-    recorder = ScanRecorder(app.state.pool, secret=scan_client_secret(app.state.settings.jwt_secret))
+    """Scan buffer + flusher (spooling to disk while the database is away) and the unknown-identifier counter."""
+    settings = app.state.settings
+    spool = ScanSpool(settings.scan_spool_dir, Scan, max_bytes=settings.scan_spool_max_bytes)
+    recorder = ScanRecorder(app.state.pool, spool=spool, secret=scan_client_secret(settings.jwt_secret))
     unknown = UnknownScanCounter(app.state.pool)
     app.state.unknown_scans = unknown
     app.state.scan_recorder = recorder

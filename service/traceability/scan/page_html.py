@@ -40,6 +40,7 @@ CSS = (
     "h2{font-size:1.1rem;margin:1.2rem 0 .4rem}h3{font-size:1rem;margin:.8rem 0 .3rem}"
     "img{max-width:100%;height:auto;border-radius:.5rem}"
     ".alert{padding:1rem;margin:0 -1rem 1rem;font-weight:600}.recall,.fake{background:#b00020;color:#fff}"
+    ".stale{background:#fff4d6;color:#5b4200;font-weight:400}"
     ".notice{background:#fff4ce;color:#3d2e00}"
     ".stars{color:#c77c02}ol,ul{padding-left:1.2rem;margin:.3rem 0}li{margin:.3rem 0;overflow-wrap:anywhere}"
     ".muted{color:#5c5c5c;font-size:.9rem}a{color:#0b5cad}"
@@ -315,6 +316,13 @@ def unit_fragments(unit: UnitInfo | None, lang: str) -> tuple[str, str]:
         f'<p class="muted">{t["scans_note"]}</p></div>'
     )
     return top, info
+
+
+def stale_note(page: str, as_of: datetime, lang: str) -> str:
+    """The page answered from memory while the database is away says when it was last known true."""
+    at = as_of.astimezone(clock.VN_TZ).strftime("%H:%M %d/%m/%Y")
+    note = f'<p class="alert stale" role="status" id="as-of">{e(TEXT[lang]["stale"].format(at=at))}</p>'
+    return page.replace("<main>", "<main>" + note, 1)
 
 
 def fill_unit(page: str, unit: UnitInfo | None, lang: str) -> str:

@@ -49,6 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "ocop": "OCOP {n} sao",
         "other_lang": "English",
         "at": "tại",
+        "stale": "Thông tin cập nhật lúc {at} (đang mất kết nối tới máy chủ dữ liệu; sẽ tự cập nhật lại).",
     },
     "en": {
         "recall": "RECALLED: this batch has been recalled. Please do not use the product.",
@@ -98,6 +99,7 @@ TEXT: dict[str, dict[str, str]] = {
         "ocop": "OCOP {n} stars",
         "other_lang": "Tiếng Việt",
         "at": "at",
+        "stale": "As of {at} (the data server cannot be reached right now; this page will catch up).",
     },
 }
 CERT_KINDS = {

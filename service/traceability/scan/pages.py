@@ -55,8 +55,11 @@ async def batch_page(
     nearby_sites: NearbySites | None,
     lang: str,
     base_url: str,
-) -> tuple[PageEntry, UnitInfo | None]:
-    """A batch's page data (and the unit's status when a serial is given); NotFound for unknown codes."""
+) -> tuple[PageEntry, UnitInfo | None, float | None]:
+    """A batch's page data (and the unit's status when a serial is given); NotFound for unknown codes.
+
+    The third item is the time (epoch seconds) of the oldest part answered stale while the database is away.
+    """
 
     async def load_page() -> PageEntry | None:
         async with borrow(pool) as conn:
@@ -73,17 +76,19 @@ async def batch_page(
             version = await page_version(conn, code, serial)
         return None if version is None else version.unit
 
-    entry = await caches.pages.get_or_load(code, load_page)
+    entry, as_of = await caches.pages.get_or_stale(code, load_page)
     if entry is None:
         raise NotFound("nothing is registered under this code", code="identifier_not_found")
     caches.track(entry.batch_id, "pages", code)
     unit = None
     if serial is not None:
-        unit = await caches.units.get_or_load((code, serial), load_unit)
+        unit, unit_as_of = await caches.units.get_or_stale((code, serial), load_unit)
         if unit is None:
             raise NotFound("nothing is registered under this code", code="identifier_not_found")
         caches.track(entry.batch_id, "units", (code, serial))
-    return entry, unit
+        if unit_as_of is not None:
+            as_of = unit_as_of if as_of is None else min(as_of, unit_as_of)
+    return entry, unit, as_of
 
 
 async def product_page(

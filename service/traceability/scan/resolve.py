@@ -337,8 +337,11 @@ def resolver_description(base_url: str) -> dict[str, Any]:
 
 async def cached_target(
     pool: asyncpg.Pool, caches: "TraceCaches", link: DigitalLink | ShortLink, anchor: str
-) -> Target | None:
-    """The identifier's target from this worker's cache; the database only on a miss (unknowns are not cached)."""
+) -> tuple[Target | None, float | None]:
+    """The identifier's target from this worker's cache; the database only on a miss (unknowns are not cached).
+
+    The second item is the time (epoch seconds) of a stale answer given while the database is away, else None.
+    """
 
     async def load() -> Target | None:
         async with borrow(pool) as conn:
@@ -346,10 +349,10 @@ async def cached_target(
                 return await resolve_digital_link(conn, link)
             return await resolve_short_link(conn, link)
 
-    target = await caches.targets.get_or_load(anchor, load)
+    target, as_of = await caches.targets.get_or_stale(anchor, load)
     if target is not None and target.batch_id is not None:
         caches.track(target.batch_id, "targets", anchor)
     if target is not None and target.walked_up:
         # no change notification names a lot that does not exist yet: ask again next time
         caches.targets.evict(anchor)
-    return target
+    return target, as_of

@@ -3,7 +3,9 @@
 `ScanRecorder.record` costs a dict lookup and a list append, so a resolve never waits for the
 database. A task flushes the buffer four times a second (or sooner when it fills) in one transaction:
 scan rows (COPY), the per-day rollup, unit counters and scan alerts. On shutdown the
-buffer is flushed before the pool closes, so a graceful stop loses nothing.
+buffer is flushed before the pool closes, so a graceful stop loses nothing. While the database is away,
+what could not be written waits on local disk (spool.py) and is replayed in order, exactly once, when it is
+back; nothing waits in memory for longer than one flush.
 
 Positions and user agents come from the client and prove nothing: too many scans or an impossible
 journey raise an alert for the owner and inspectors to review (oversight/), never a public verdict.
@@ -29,9 +31,15 @@ import msgspec
 from service.auth.schemas import CurrentUser
 from service.core import clock
 from service.core.errors import InvalidInput
+from service.traceability.scan.spool import SCANS_REFUSED, ScanSpool, forget_file, record_replayed, replayed_offset
 from service.traceability.scan.units import owned_batch
 
 log = logging.getLogger("service.traceability.scans")
+
+# what a lost database connection looks like (a refused connect, a reset socket, a closed connection)
+_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# chunks (about a MiB each) replayed from the spool per flush, so new scans are not held up behind a long replay
+_REPLAY_CHUNKS_PER_FLUSH = 16
 
 UAClass = Literal["android", "ios", "desktop", "app", "bot", "other"]
 
@@ -124,8 +132,10 @@ class ScanRecorder:
         flush_interval: float = 0.25,
         flush_size: int = 1_000,
         max_buffer: int = 200_000,
+        spool: "ScanSpool[Scan] | None" = None,
     ) -> None:
         self.pool = pool
+        self.spool = spool
         self.rules = rules or CounterfeitRules()
         self.flush_interval = flush_interval
         self.flush_size = flush_size
@@ -192,25 +202,73 @@ class ScanRecorder:
 
     @property
     def idle(self) -> bool:
-        """Nothing buffered and no flush running."""
-        return not self._buffer and not self._lock.locked()
+        """Nothing buffered, nothing waiting on disk and no flush running."""
+        return not self._buffer and not self._lock.locked() and (self.spool is None or self.spool.empty)
 
     async def flush(self) -> int:
-        """Write everything buffered; on a database error the scans go back to the buffer."""
+        """Write what waits on disk, then what is buffered; what cannot be written now waits in the spool."""
         async with self._lock:
             batch, self._buffer = self._buffer, []
+            spool = self.spool
+            if spool is not None and not spool.empty:
+                if batch:  # behind the scans already waiting, so they are written in order
+                    await self._to_spool(spool, batch)
+                return await self._replay(spool)
             if not batch:
                 return 0
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
                     await write_scans(conn, batch, self.rules)  # type: ignore[arg-type]
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("scan flush failed, will retry: %s", exc)
-                self._buffer[:0] = batch
+            except _DB_ERRORS as exc:
+                if spool is None:
+                    log.warning("scan flush failed, will retry: %s", exc)
+                    self._buffer[:0] = batch
+                else:
+                    log.warning("scan flush failed, %d scans wait in the spool: %s", len(batch), exc)
+                    await self._to_spool(spool, batch)
                 return 0
             return len(batch)
 
+    async def _to_spool(self, spool: "ScanSpool[Scan]", batch: list[Scan]) -> None:
+        try:
+            await asyncio.to_thread(spool.append, batch)
+        except OSError:  # the disk itself fails: keep them in memory (bounded by max_buffer)
+            log.exception("cannot write the scan spool; %d scans wait in memory", len(batch))
+            self._buffer[:0] = batch
+
+    async def _replay(self, spool: "ScanSpool[Scan]") -> int:
+        """Oldest first, a chunk per transaction together with the file's offset: never a scan twice."""
+        written = 0
+        chunks = 0
+        for spool_file in spool.files:
+            name = spool_file.path.name
+            while chunks < _REPLAY_CHUNKS_PER_FLUSH:
+                try:
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        offset = await replayed_offset(conn, name)  # type: ignore[arg-type]
+                        scans, new_offset = await asyncio.to_thread(spool_file.read_chunk, offset)
+                        scans = await _still_registered(conn, scans)  # type: ignore[arg-type]
+                        if scans:
+                            await write_scans(conn, scans, self.rules)  # type: ignore[arg-type]
+                        if new_offset != offset:
+                            await record_replayed(conn, name, new_offset)  # type: ignore[arg-type]
+                except _DB_ERRORS as exc:
+                    log.warning("spooled scans wait for the database: %s", exc)
+                    return written
+                written += len(scans)
+                chunks += 1
+                if new_offset == offset:  # all of it is in the database
+                    await asyncio.to_thread(spool.done, spool_file)
+                    with contextlib.suppress(*_DB_ERRORS):
+                        async with self.pool.acquire() as conn:
+                            await forget_file(conn, name)  # type: ignore[arg-type]
+                    log.info("replayed a scan spool file", extra={"fields": {"file": name}})
+                    break
+        return written
+
     async def _run(self) -> None:
+        if self.spool is not None:
+            await asyncio.to_thread(self.spool.adopt_orphans)  # scans a stopped worker could not write
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.flush_interval)
@@ -227,11 +285,42 @@ class ScanRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        spool = self.spool
         for _ in range(3):
             await self.flush()
-            if not self._buffer:
-                return
-        log.error("scan flush on shutdown failed: %d scans lost", len(self._buffer))
+            if not self._buffer and (spool is None or spool.empty):
+                break
+        if spool is not None:
+            if self._buffer:
+                await self._to_spool(spool, self._buffer)
+                self._buffer = []
+            await asyncio.to_thread(spool.close)
+        if self._buffer:
+            log.error("scan flush on shutdown failed: %d scans lost", len(self._buffer))
+
+
+async def _still_registered(conn: asyncpg.Connection, scans: list[Scan]) -> list[Scan]:
+    """Spooled scans of batches or units that no longer exist (a database restored from an older backup) are
+    dropped with a count, instead of blocking the replay of every scan behind them."""
+    if not scans:
+        return scans
+    batches = {
+        row["id"]
+        for row in await conn.fetch(
+            "select id from batches where id = any($1::uuid[])", list({s.batch_id for s in scans})
+        )
+    }
+    unit_ids = list({s.unit_id for s in scans if s.unit_id is not None})
+    units = (
+        {row["id"] for row in await conn.fetch("select id from units where id = any($1::uuid[])", unit_ids)}
+        if unit_ids
+        else set()
+    )
+    kept = [s for s in scans if s.batch_id in batches and (s.unit_id is None or s.unit_id in units)]
+    if len(kept) < len(scans):
+        SCANS_REFUSED.inc(len(scans) - len(kept))
+        log.error("%d spooled scans name batches or units that no longer exist: dropped", len(scans) - len(kept))
+    return kept
 
 
 # --- the flush: one transaction ------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""What the scan-side routes share: one operation id per method, and identifier parsing that answers 400."""
+"""What the scan-side routes share: one operation id per method, identifier parsing that answers 400, stale marks."""
 
+import time
 from typing import Any
 
 from service.core.errors import ServiceError
@@ -24,3 +25,10 @@ def _parse(parser: Any, *args: str) -> Any:
         return parser(*args)
     except DigitalLinkError as exc:
         raise BadIdentifier(exc.detail, code=exc.code) from exc
+
+
+def stale_headers(as_of: float | None) -> dict[str, str]:
+    """RFC 5861 stale-if-error: an answer from memory while the database is away says so and how old it is."""
+    if as_of is None:
+        return {}
+    return {"Warning": '110 - "Response is Stale"', "Age": str(max(0, int(time.time() - as_of)))}

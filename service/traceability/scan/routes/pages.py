@@ -2,6 +2,7 @@
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -24,9 +25,9 @@ from service.traceability.ports import NearbySites
 from service.traceability.scan import pages
 from service.traceability.scan import resolve as rs
 from service.traceability.scan.page_data import PageData, UnitInfo
-from service.traceability.scan.page_html import CONTENT_SECURITY_POLICY, fill_unit, render_page
+from service.traceability.scan.page_html import CONTENT_SECURITY_POLICY, fill_unit, render_page, stale_note
 from service.traceability.scan.producer_page import PRODUCER_CSS, producer_page, render_producer_page
-from service.traceability.scan.routes.common import _parse, per_method
+from service.traceability.scan.routes.common import _parse, per_method, stale_headers
 
 NearbySitesDependency = NamedDependency[NearbySites | None]
 
@@ -44,9 +45,10 @@ def page_response(
     unit: UnitInfo | None,
     version: str,
     page_url: str,
+    as_of: float | None = None,
 ) -> Response[Any]:
     lang = page_language(request)
-    headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache"}
+    headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache", **stale_headers(as_of)}
     unit_key = "" if unit is None else f"{unit.scan_count}|{unit.counterfeit}|{unit.first_scanned_at}"
     as_json = wants_json(request)
     etag = '"' + hashlib.sha256(f"{version}|{lang}|{as_json}|{unit_key}".encode()).hexdigest()[:24] + '"'
@@ -62,7 +64,10 @@ def page_response(
         html_cache[lang] = page
     headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     headers["Content-Language"] = lang
-    return Response(fill_unit(page, unit, lang), media_type=HTML_TYPE, headers=headers)
+    filled = fill_unit(page, unit, lang)
+    if as_of is not None:
+        filled = stale_note(filled, datetime.fromtimestamp(as_of, UTC), lang)
+    return Response(filled, media_type=HTML_TYPE, headers=headers)
 
 
 class ShopperPageController(Controller):
@@ -79,7 +84,7 @@ class ShopperPageController(Controller):
     ) -> Response[Any]:
         _parse(parse_short_link, f"/q/{code}" + (f"/{serial}" if serial else ""))
         settings: Settings = state.settings
-        entry, unit = await pages.batch_page(
+        entry, unit, as_of = await pages.batch_page(
             state.pool,
             state.trace_caches,
             code,
@@ -89,7 +94,7 @@ class ShopperPageController(Controller):
             base_url=settings.base_url,
         )
         page_url = rs.batch_page(settings.base_url, code, serial)
-        return page_response(request, entry.data, entry.html, unit, entry.version, page_url)
+        return page_response(request, entry.data, entry.html, unit, entry.version, page_url, as_of)
 
     @route(
         "/trace/{code:str}",

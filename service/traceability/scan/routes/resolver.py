@@ -17,7 +17,7 @@ from service.settings import Settings
 from service.traceability.identifiers import compression as dlc
 from service.traceability.identifiers.digital_link import DigitalLink, ShortLink, parse_digital_link, parse_short_link
 from service.traceability.scan import resolve as rs
-from service.traceability.scan.routes.common import _parse, per_method
+from service.traceability.scan.routes.common import _parse, per_method, stale_headers
 from service.traceability.scan.scans import ScanRecorder, coarse_position
 from service.traceability.scan.unknown import UnknownScanCounter
 
@@ -56,7 +56,8 @@ async def resolve(
         "Vary": "Accept, Accept-Language",
         "Cache-Control": "no-store",
     }
-    target = await rs.cached_target(state.pool, state.trace_caches, link, anchor)
+    target, as_of = await rs.cached_target(state.pool, state.trace_caches, link, anchor)
+    headers.update(stale_headers(as_of))
     if target is None:
         raise NotFound("nothing is registered under this identifier", code="identifier_not_found", headers=headers)
     link_type = request.query_params.get("linkType")
