@@ -75,6 +75,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_signing_key: str | None = None
     log_signing_key_file: str = "./var/log-signing.key"
     log_checkpoint_max_age_seconds: Annotated[int, Meta(ge=0, le=3600)] = 10
+    # EPCIS webhooks (traceability/epcis/webhooks), dispatched inside `serve` when jobs_in_server. A webhook
+    # never reaches a loopback, private or link-local address unless this comma-separated list names its host
+    # or address (tests: 127.0.0.1)
+    webhook_allow_hosts: str = ""
+    webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=60)] = 5.0
+    webhook_max_attempts: Annotated[int, Meta(ge=1, le=20)] = 6
+    webhook_backoff_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+    webhook_poll_seconds: Annotated[float, Meta(gt=0, le=300)] = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

@@ -90,13 +90,14 @@ class Sql:
 
 
 def build_sql(
-    partner: Partner,
+    partner_id: uuid.UUID,
     query: EventQuery,
     epc_batches: list[uuid.UUID] | None,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
+    recorded_since: datetime | None = None,
 ) -> Sql:
-    sql = Sql(partner.partner_id)
+    sql = Sql(partner_id)
     own = ["e.partner_id = $1"]
     chain = [
         "ev.batch_id in (select unnest(h.batch_ids) from epcis_events h where h.partner_id = $1)",
@@ -125,6 +126,8 @@ def build_sql(
     if epc_batches is not None:
         own.append(f"e.epcs && {sql.p(sorted(epc_uris(query)))}::text[]")
         chain.append(f"ev.batch_id = any({sql.p(epc_batches)}::uuid[])")
+    if recorded_since is not None:
+        both("record_time", ">", recorded_since)
     if after is not None:
         t, i = sql.p(after[0]), sql.p(after[1])
         own.append(f"(e.event_time, e.id) > ({t}, {i})")
@@ -203,6 +206,23 @@ async def find_events(
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput(f"perPage is 1-{MAX_PER_PAGE}", code="invalid_per_page", status=400)
     after = read_token(token, query, secret) if token else None
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = await matching_rows(conn, partner.partner_id, query, after=after, limit=per_page)
+        events = await render(conn, rows[:per_page], base_url)
+    next_token = page_token(query, rows[per_page - 1], secret) if len(rows) > per_page else None
+    return query_document(events, base_url, query_name), next_token
+
+
+async def matching_rows(
+    conn: asyncpg.Connection,
+    partner_id: uuid.UUID,
+    query: EventQuery,
+    *,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    limit: int,
+    recorded_since: datetime | None = None,
+) -> list[q.Page]:
+    """Up to limit + 1 events the partner may read that match, in eventTime order."""
     uris = epc_uris(query)
     epc_batches: list[uuid.UUID] | None = None
     if uris:
@@ -210,18 +230,18 @@ async def find_events(
         for uri in uris:
             keys.add(uri)
         epc_batches = await q.batches_named(conn, keys.lots, keys.codes, keys.serials)
-    sql = build_sql(partner, query, epc_batches, after, per_page)
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        rows = await q.event_page(conn, sql.text, sql.params)
-        page = rows[:per_page]
-        captured = await q.captured_bodies(conn, [r.id for r in page if r.source == "captured"])
-        chained = {e.id: e for e in await q.chain_events(conn, [r.id for r in page if r.source == "chain"])}
-        names = await q.batch_names(conn, sorted({e.batch_id for e in chained.values()}))
+    sql = build_sql(partner_id, query, epc_batches, after, limit, recorded_since)
+    return await q.event_page(conn, sql.text, sql.params)
+
+
+async def render(conn: asyncpg.Connection, page: list[q.Page], base_url: str) -> list[dict[str, Any]]:
+    """The events of a page as EPCIS 2.0 JSON-LD: captured ones as sent, chain events as the export has them."""
+    captured = await q.captured_bodies(conn, [r.id for r in page if r.source == "captured"])
+    chained = {e.id: e for e in await q.chain_events(conn, [r.id for r in page if r.source == "chain"])}
+    names = await q.batch_names(conn, sorted({e.batch_id for e in chained.values()}))
     ids = {n["id"]: BatchIds(n["gtin14"], n["lot"], n["code"], n["producer"]) for n in names}
-    events = [
+    return [
         captured[r.id] if r.source == "captured" else epcis_event(chained[r.id], ids, base_url)
         for r in page
         if r.id in captured or r.id in chained
     ]
-    next_token = page_token(query, page[-1], secret) if len(rows) > per_page else None
-    return query_document(events, base_url, query_name), next_token

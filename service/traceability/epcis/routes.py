@@ -20,8 +20,16 @@ from service.partners import service as partners
 from service.partners.routes import PartnerDep
 from service.partners.schemas import Partner, PartnerToken
 from service.traceability.batches.epcis import EPCIS_MEDIA_TYPE
-from service.traceability.epcis import capture, named, query
-from service.traceability.epcis.schemas import CaptureJobRead, NamedQueryCreate, NamedQueryRead
+from service.traceability.epcis import capture, named, query, webhooks
+from service.traceability.epcis.schemas import (
+    CaptureJobRead,
+    DeliveryRead,
+    NamedQueryCreate,
+    NamedQueryRead,
+    SubscriptionCreate,
+    SubscriptionCreated,
+    SubscriptionRead,
+)
 
 PARTNER_TOKEN_TTL = 15 * 60
 Pipe = str | None  # one value, or several joined by |
@@ -222,3 +230,35 @@ class EpcisController(Controller):
             query_name=saved.name,
         )
         return _page_response(document, token, request, base_url)
+
+    @post("/queries/{name:str}/subscriptions", operation_id="epcis_subscribe", status_code=201)
+    async def subscribe(
+        self, partner: PartnerDep, db: DB, state: State, name: FromPath[str], data: JSONBody[SubscriptionCreate]
+    ) -> SubscriptionCreated:
+        """Push new events of a saved query (and recalls of held batches, always) to a webhook, signed."""
+        require_scope(partner, "query")
+        return await webhooks.subscribe(db, partner, name, data, state.settings)
+
+    @get("/subscriptions", operation_id="epcis_list_subscriptions")
+    async def list_subscriptions(self, partner: PartnerDep, db: DB) -> list[SubscriptionRead]:
+        """This partner's subscriptions, cancelled ones included."""
+        require_scope(partner, "query")
+        return await webhooks.list_subscriptions(db, partner)
+
+    @delete("/subscriptions/{subscription_id:uuid}", operation_id="epcis_unsubscribe", status_code=204)
+    async def unsubscribe(self, partner: PartnerDep, db: DB, subscription_id: FromPath[uuid.UUID]) -> None:
+        """Cancel a subscription: nothing more is matched for it (queued deliveries are still tried)."""
+        require_scope(partner, "query")
+        await webhooks.cancel(db, partner, subscription_id)
+
+    @get("/subscriptions/{subscription_id:uuid}/deliveries", operation_id="epcis_subscription_deliveries")
+    async def deliveries(
+        self,
+        partner: PartnerDep,
+        db: DB,
+        subscription_id: FromPath[uuid.UUID],
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> list[DeliveryRead]:
+        """The subscription's deliveries, newest first: attempts, the receiver's last answer, dead letters."""
+        require_scope(partner, "query")
+        return await webhooks.delivery_history(db, partner, subscription_id, limit)

@@ -51,3 +51,40 @@ class NamedQueryRead(msgspec.Struct, kw_only=True):
     name: str
     query: dict[str, Any]
     created_at: datetime
+
+
+class SubscriptionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Subscribe a saved query to a webhook: new matching events (and recalls of held batches, always) are POSTed."""
+
+    dest: Annotated[str, Meta(min_length=8, max_length=2000, description="the webhook URL (http or https)")]
+
+
+class SubscriptionRead(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    query_name: str
+    destination: str
+    created_at: datetime
+    cancelled_at: datetime | None = None
+
+
+class SubscriptionCreated(SubscriptionRead, kw_only=True):
+    """Shown once: the key the receiver checks each delivery's HMAC-SHA256 signature with."""
+
+    signing_secret: str
+
+
+DeliveryStatus = Literal["pending", "delivered", "dead"]
+
+
+class DeliveryRead(msgspec.Struct, kw_only=True):
+    """One webhook delivery: `dead` after its last failed try (the dead letter), kept for the partner to see."""
+
+    id: uuid.UUID
+    kind: Literal["events", "recall"]
+    status: DeliveryStatus
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime
+    last_status: int | None = None
+    last_error: str | None = None
+    delivered_at: datetime | None = None
