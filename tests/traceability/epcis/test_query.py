@@ -123,3 +123,29 @@ async def test_a_named_query_is_saved_and_rerun(client: f.Client, make_user: Any
     assert len(event_list(rerun.json())) == 1
     assert (await client.delete("/epcis/queries/lot-L7", headers=partner)).status_code == 204
     f.assert_problem(await client.get("/epcis/queries/lot-L7/events", headers=partner), 404, "query_not_found")
+
+
+async def test_the_resolver_points_partners_to_the_query_interface(
+    client: f.Client, make_user: Any, validator: Draft7Validator
+) -> None:
+    _, _, uri = await known_lot(client, make_user)
+    description = (await client.get("/.well-known/gs1resolver")).json()
+    assert description["epcisQueryInterface"] == "https://trace.example.vn/epcis/events"
+    linkset = (await client.get("/01/08930000000019/10/L7?linkType=linkset")).json()
+    hrefs = [
+        link["href"]
+        for relation, links in linkset["linkset"][0].items()
+        if relation.endswith("/epcis")
+        for link in links
+        if "/epcis/events" in link["href"]
+    ]
+    assert len(hrefs) == 1
+    _, partner = await e.partner_client(client, await make_user("admin"))
+    await e.captured(client, partner, e.document(e.receiving(uri, e.moments(1)[0])))
+    found = await client.get(hrefs[0].removeprefix("https://trace.example.vn"), headers=partner)
+    assert e.schema_errors(validator, found.json()) == []
+    # the partner holds the lot: its whole public chain, then the partner's own receiving
+    assert [ev["bizStep"] for ev in event_list(found.json())] == ["commissioning", "shipping", "receiving"]
+    redirect = await client.get("/01/08930000000019/10/L7?linkType=gs1:epcis&context=partner", follow_redirects=False)
+    assert redirect.status_code == 307, redirect.text
+    assert redirect.headers["location"].startswith(hrefs[0])
