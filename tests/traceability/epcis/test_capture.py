@@ -1,5 +1,6 @@
 """EPCIS capture by a partner: schema-checked, idempotent, joining our batches' hash chains."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -103,3 +104,18 @@ async def test_too_many_events_or_too_large_a_body_is_refused(client: f.Client, 
     huge = e.document(e.receiving("https://example.com/" + "a" * (2 * 1024 * 1024), "2025-06-09T10:00:00Z"))
     f.assert_problem(await client.post("/epcis/capture", json=huge, headers=partner), 413)
     f.assert_problem(await client.post("/epcis/capture", json={"type": "nope"}, headers=partner), 422)
+
+
+async def test_json_ld_with_a_bearer_token_is_captured(client: f.Client, make_user: Any) -> None:
+    _, _, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"))
+    token = (await client.post("/epcis/token", headers=partner)).json()["access_token"]
+    bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/ld+json"}
+    body = json.dumps(e.document(e.receiving(uri, e.moments(1)[0]))).encode()
+    response = await client.post("/epcis/capture", content=body, headers=bearer)
+    assert response.status_code == 202, response.text
+    job = await client.get(response.headers["location"].removeprefix("https://trace.example.vn"), headers=bearer)
+    assert job.json()["captureErrorBehaviour"] == "rollback"
+    other = await e.partner_client(client, await make_user("admin"), name="Người khác")
+    stranger = await client.get(response.headers["location"].removeprefix("https://trace.example.vn"), headers=other[1])
+    f.assert_problem(stranger, 404, "capture_not_found")  # one partner never sees another's jobs
