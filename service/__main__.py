@@ -128,9 +128,10 @@ async def _narrate(dsn: str, settings: Settings, site: str, lang: str) -> None:
 
 
 async def _worker(dsn: str, settings: Settings) -> None:
-    """The scheduled jobs in a process of their own, until SIGTERM or Ctrl-C (a run in progress is cancelled)."""
+    """The scheduled jobs (and EPCIS webhook deliveries) in a process of their own, until SIGTERM or Ctrl-C."""
     from service.jobs import JobContext, JobRunner
     from service.schedule import scheduled_jobs
+    from service.traceability.epcis.webhooks import dispatcher
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -138,7 +139,7 @@ async def _worker(dsn: str, settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4, init=init_connection)
     try:
-        async with build_media_store(settings) as store:
+        async with build_media_store(settings) as store, dispatcher(pool, settings):  # and EPCIS webhooks
             runner = JobRunner(
                 JobContext(pool, store, settings, dsn),
                 scheduled_jobs(settings),

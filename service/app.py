@@ -34,6 +34,7 @@ from service.core.openapi import document_problems, summarise_operations
 from service.core.pdf import printing_lifespan
 from service.jobs import jobs_lifespan
 from service.media import routes as media_routes
+from service.partners.routes import PartnerAdminController, provide_partner
 from service.schedule import scheduled_jobs
 from service.settings import Settings
 from service.storage import storage_lifespan
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             AuthController,
             UserAdminController,
+            PartnerAdminController,
             OpenDataCatalogController,
             *media_routes.route_handlers,
             *traceability.route_handlers,
@@ -94,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(provide_connection),
             "current_user": Provide(provide_current_user, sync_to_thread=False),
             "base_url": Provide(provide_base_url, sync_to_thread=False),
+            "partner": Provide(provide_partner),
             **crosslinks.DEPENDENCIES,
         },
         lifespan=[
@@ -121,7 +124,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             use_handler_docstrings=True,
             components=Components(
-                security_schemes={"BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                    "PartnerBasic": SecurityScheme(
+                        type="http", scheme="basic", description="a partner API client's id and secret"
+                    ),
+                    "PartnerBearer": SecurityScheme(
+                        type="http", scheme="bearer", description="a partner token from POST /epcis/token"
+                    ),
+                }
             ),
         )
         if settings.serves_schema

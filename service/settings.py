@@ -94,6 +94,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     upload_daily_bytes_per_user: Annotated[int, Meta(ge=0)] = 1024 * 1024 * 1024
     upload_daily_count_per_organization: Annotated[int, Meta(ge=0)] = 1000
     upload_daily_bytes_per_organization: Annotated[int, Meta(ge=0)] = 5 * 1024 * 1024 * 1024
+    # EPCIS webhooks (traceability/epcis/webhooks), dispatched inside `serve` when jobs_in_server. A webhook
+    # never reaches a loopback, private or link-local address unless this comma-separated list names its host
+    # or address (tests: 127.0.0.1)
+    webhook_allow_hosts: str = ""
+    webhook_timeout_seconds: Annotated[float, Meta(gt=0, le=60)] = 5.0
+    webhook_max_attempts: Annotated[int, Meta(ge=1, le=20)] = 6
+    webhook_backoff_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
+    webhook_poll_seconds: Annotated[float, Meta(gt=0, le=300)] = 1.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":

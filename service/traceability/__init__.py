@@ -15,6 +15,8 @@ from service.core.db import borrow
 from service.jobs import Job, JobContext
 from service.traceability.batches import idempotency
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
+from service.traceability.epcis.lifespan import epcis_lifespan
+from service.traceability.epcis.routes import EpcisController
 from service.traceability.oversight.routes import route_handlers as oversight_route_handlers
 from service.traceability.places.routes import PlaceController
 from service.traceability.registry.datasets import OPEN_DATASETS
@@ -47,6 +49,7 @@ route_handlers: list[ControllerRouterHandler] = [
     *scan_route_handlers,
     *transparency_route_handlers,
     *oversight_route_handlers,
+    EpcisController,
 ]
 
 open_datasets: list[tuple[Dataset, LastUpdated]] = [*OPEN_DATASETS, (LOG_DATASET, transparency_queries.last_logged_at)]
@@ -54,8 +57,8 @@ open_datasets: list[tuple[Dataset, LastUpdated]] = [*OPEN_DATASETS, (LOG_DATASET
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """The scan side's buffer, flusher and label process, the per-worker shopper caches, the log's key."""
-    async with scan_side_lifespan(app), trace_cache_lifespan(app), transparency_lifespan(app):
+    """The scan side's buffer, flusher and label process, the per-worker shopper caches, the log's key, capture jobs."""
+    async with scan_side_lifespan(app), trace_cache_lifespan(app), transparency_lifespan(app), epcis_lifespan(app):
         yield
 
 

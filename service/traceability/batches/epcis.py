@@ -65,6 +65,10 @@ async def export_rows(
 def claimed_by(event: EventRead, ids: dict[uuid.UUID, BatchIds]) -> dict[str, str]:
     """`tt:claimedBy`: an inspection or recall is verified by the authority named in its (hashed) details;
     anything else is declared by the batch's producer."""
+    partner = event.details.get("partner")
+    if isinstance(partner, dict) and not is_official(event.biz_step, event.disposition):
+        # captured through /epcis/capture: the partner's word, not the producer's
+        return {"tt:kind": "declared", "tt:role": "partner", "tt:name": str(partner.get("name", ""))}
     if is_official(event.biz_step, event.disposition):
         claim = {"tt:kind": "verified", "tt:role": "authority"}
         authority = event.details.get("authority")

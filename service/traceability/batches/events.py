@@ -78,9 +78,41 @@ async def append(
 
     biz_location overrides the producer's URI when the event names a place from the register.
     """
+    read_point, default_location = locations(base_url, locked.organization_id, locked.plot_id)
+    return await append_recorded(
+        conn,
+        locked,
+        recorded_by=user.id,
+        read_point=read_point,
+        biz_location=biz_location or default_location,
+        biz_step=biz_step,
+        disposition=disposition,
+        event_time=event_time,
+        action=action,
+        quantity=quantity,
+        unit=unit,
+        details=details,
+    )
+
+
+async def append_recorded(
+    conn: asyncpg.Connection,
+    locked: eq.LockedBatch,
+    *,
+    recorded_by: uuid.UUID | None,
+    read_point: str | None,
+    biz_location: str | None,
+    biz_step: str,
+    disposition: str | None,
+    event_time: datetime,
+    action: str = "OBSERVE",
+    quantity: Any = None,
+    unit: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> EventRead:
+    """`append` for any recorder: a partner's captured EPCIS event names its own places and no user."""
     if locked.first_time is not None and event_time < locked.first_time:
         raise InvalidInput("this event is dated before the batch was commissioned", code="event_before_commissioning")
-    read_point, default_location = locations(base_url, locked.organization_id, locked.plot_id)
     event = ChainedEvent(
         id=uuid.uuid4(),
         batch_id=locked.id,
@@ -92,13 +124,13 @@ async def append(
         event_time=event_time,
         event_time_zone_offset=clock.VN_OFFSET,
         read_point=read_point,
-        biz_location=biz_location or default_location,
+        biz_location=biz_location,
         quantity=quantity,
         unit=unit,
         inputs=[],
         outputs=[],
         details=details or {},
-        recorded_by=user.id,
+        recorded_by=recorded_by,
     )
     hash_ = event_hash(event, locked.last_hash)
     created = await eq.insert_event(conn, event, locked.last_hash, hash_)

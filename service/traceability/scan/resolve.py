@@ -17,6 +17,7 @@ import asyncpg
 import msgspec
 
 from service.core.db import borrow
+from service.traceability.batches.epcis import BatchIds
 from service.traceability.identifiers.digital_link import DigitalLink, ShortLink
 
 if TYPE_CHECKING:  # caches hold Targets: a runtime import would be a cycle
@@ -33,6 +34,8 @@ SUPPORTED_LINK_TYPES = ("defaultLink", "pip", "traceability", "epcis", "certific
 # Contexts that tell two links of one type apart (?context=batch or ?context=product).
 BATCH_CONTEXT = "batch"
 PRODUCT_CONTEXT = "product"
+# the EPCIS query interface for partners (API clients): ?linkType=gs1:epcis&context=partner
+PARTNER_CONTEXT = "partner"
 # Query parameters the resolver itself consumes; every other pair is passed on to the target.
 RESOLVER_PARAMETERS = frozenset({"linkType", "context"})
 
@@ -160,6 +163,12 @@ def batch_epcis(base_url: str, code: str) -> str:
     return f"{base_url}/trace/{code}/epcis"
 
 
+def partner_query(base_url: str, target: "Target") -> str:
+    """The EPCIS 2.0 query interface for partners (client credentials), filtered to this lot's class URI."""
+    class_uri = BatchIds(target.gtin14, target.lot or "", target.code or "").class_uri(base_url)
+    return f"{base_url}/epcis/events?MATCH_epcClass={quote(class_uri, safe='')}"
+
+
 def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]:
     """Links of each level, most specific first: unit, batch, product (GTIN)."""
     levels: list[dict[str, list[Link]]] = []
@@ -195,7 +204,13 @@ def links_by_level(target: Target, base_url: str) -> list[dict[str, list[Link]]]
                     href=batch_epcis(base_url, target.code),
                     title="Sự kiện EPCIS của lô hàng / Batch EPCIS events",
                     type=EPCIS_TYPE,
-                )
+                ),
+                Link(
+                    href=partner_query(base_url, target),
+                    title="Truy vấn EPCIS 2.0 cho đối tác / EPCIS 2.0 query for partners",
+                    type=EPCIS_TYPE,
+                    context=[PARTNER_CONTEXT],
+                ),
             ],
         }
         if target.has_certifications:
@@ -331,6 +346,9 @@ def resolver_description(base_url: str) -> dict[str, Any]:
         "supportedLinkType": [{"namespace": GS1_VOC, "prefix": "gs1:"}],
         "linkTypeDefaultCanBeLinkset": False,
         "jsonLdContextLocation": LINKSET_CONTEXT,
+        # partners with API clients: the EPCIS 2.0 REST binding (capture, events, named queries)
+        "epcisQueryInterface": f"{base_url}/epcis/events",
+        "epcisCaptureInterface": f"{base_url}/epcis/capture",
         "contact": {"fn": "Sở Khoa học và Công nghệ tỉnh Thái Nguyên", "hasEmail": "mailto:trace@thainguyen.gov.vn"},
     }
 

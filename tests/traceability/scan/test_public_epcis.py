@@ -122,7 +122,14 @@ async def test_resolver_links_and_redirects_to_it(client: f.Client, make_user: A
             "title": "Sự kiện EPCIS của lô hàng / Batch EPCIS events",
             "type": "application/ld+json",
             "hreflang": ["vi", "en"],
-        }
+        },
+        {  # partners with API clients query the lot through the EPCIS 2.0 interface (?context=partner)
+            "href": f"{BASE}/epcis/events?MATCH_epcClass={quote(f'https://id.gs1.org{digital_link}', safe='')}",
+            "title": "Truy vấn EPCIS 2.0 cho đối tác / EPCIS 2.0 query for partners",
+            "type": "application/ld+json",
+            "hreflang": ["vi", "en"],
+            "context": ["partner"],
+        },
     ]
     short = await client.get(f"/q/{dried['code']}", params={"linkType": "gs1:epcis"})  # no GTIN needed
     assert short.headers["location"].startswith(f"{BASE}/trace/{dried['code']}/epcis")
