@@ -3,9 +3,11 @@ webhooks are dispatched by a task of each worker where scheduled jobs run (jobs_
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from litestar import Litestar
 
 from service.core.db import borrow
@@ -13,21 +15,27 @@ from service.partners.schemas import Partner
 from service.traceability.epcis import capture, webhooks
 from service.traceability.epcis import queries as q
 
+log = logging.getLogger("service.traceability.epcis")
+
 
 @asynccontextmanager
 async def epcis_lifespan(app: Litestar) -> AsyncIterator[None]:
     tasks: set[asyncio.Task[None]] = set()
     app.state.epcis_tasks = tasks
     base_url = str(app.state.settings.base_url)
-    async with borrow(app.state.pool) as conn:
-        for job_id in await q.running_jobs(conn):
-            owner = await q.job_partner(conn, job_id)
-            if owner is None:
-                continue
-            partner = Partner(partner_id=owner[0], client_id=owner[1], name=owner[2], scopes=("capture",))
-            task = asyncio.create_task(capture.run_capture(app.state.pool, partner, job_id, base_url))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+    try:
+        async with borrow(app.state.pool) as conn:
+            for job_id in await q.running_jobs(conn):
+                owner = await q.job_partner(conn, job_id)
+                if owner is None:
+                    continue
+                partner = Partner(partner_id=owner[0], client_id=owner[1], name=owner[2], scopes=("capture",))
+                task = asyncio.create_task(capture.run_capture(app.state.pool, partner, job_id, base_url))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # the database away (or not migrated yet) at start must not stop the server: the jobs resume next start
+        log.warning("capture jobs left running were not resumed: %s", exc)
     settings = app.state.settings
     async with contextlib.AsyncExitStack() as stack:
         if settings.jobs_in_server:  # where scheduled jobs run, webhooks are dispatched too
