@@ -19,7 +19,7 @@ from tests.support.factories import scan_count, stored_batch, stored_organizatio
 
 
 def _scans(batch_id: uuid.UUID, count: int) -> list[Scan]:
-    return [Scan(batch_id, None, datetime.now(UTC), 21.59, 105.77, "android", True) for _ in range(count)]
+    return [Scan(batch_id, None, datetime.now(UTC), 21.59, 105.77, "android", True, bytes(16)) for _ in range(count)]
 
 
 def _refused() -> float:
