@@ -7,6 +7,7 @@ import asyncpg
 
 from service.core.db import init_connection
 from service.settings import Settings
+from service.tourism.geo import haversine_m
 from service.tourism.seeding import seed_tourism
 from tests.support.tourism import Client, files_under, local_store
 
@@ -62,3 +63,29 @@ async def test_seed_through_a_store_makes_media_items_once(
     await seed_tourism(db, store, settings)
     assert lost.is_file()
     assert await db.fetchval("select count(*) from media") == 43
+
+
+async def test_seeded_sites_stand_where_their_cited_sources_put_them(
+    db: asyncpg.Connection, settings: Settings, client: Client
+) -> None:
+    """Each site cites at least two public sources for its position and stands within the distance they allow.
+
+    The reference positions are the ones the seed's own `sources` cite (showcaves.com for the cave, Wikipedia
+    for the lake, the city and Phú Đình); a site placed kilometres away from them (as the cave was) fails here.
+    """
+    await init_connection(db)
+    await seed_tourism(db, None, settings)
+    # slug: (lat, lon, how far the sources allow in metres, how far its points spread in metres)
+    references = {
+        "hang-phuong-hoang": (21.779442, 106.117839, 1_000, 1_000),  # showcaves.com; NR 1B km 42 (vietnamtourism.info)
+        "ho-nui-coc": (21.57944, 105.69389, 5_000, 6_000),  # lake centre (Wikipedia); tourist area on the eastern shore
+        "di-tich-915-gia-sang": (21.6, 105.85, 5_500, 500),  # city (Wikipedia); "4 km south of the roundabout"
+        "atk-dinh-hoa": (21.8011, 105.5250, 3_000, 1_000),  # Phú Đình (Wikipedia); Tỉn Keo at the foot of the De pass
+    }
+    for slug, (lat, lon, allowed_m, spread_m) in references.items():
+        site = (await client.get(f"/api/v1/sites/{slug}")).json()
+        assert haversine_m(site["lat"], site["lon"], lat, lon) <= allowed_m, slug
+        assert "2026-11-30" in site["coordinates_note"], slug
+        assert len(site["sources"]) >= 2, slug
+        points = (await client.get(f"/api/v1/sites/{slug}/points")).json()
+        assert all(haversine_m(p["lat"], p["lon"], site["lat"], site["lon"]) <= spread_m for p in points), slug
