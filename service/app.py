@@ -30,7 +30,7 @@ from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
 from service.core.observability import RequestIdMiddleware
-from service.core.openapi import document_problems, summarise_operations
+from service.core.openapi import finish_lazily
 from service.core.pdf import printing_lifespan
 from service.jobs import jobs_lifespan
 from service.media import routes as media_routes
@@ -140,6 +140,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     if settings.serves_schema:
-        document_problems(app.openapi_schema)
-        summarise_operations(app.openapi_schema)
+        finish_lazily(app)
     return app

@@ -2,6 +2,8 @@
 
 from collections.abc import Iterator
 
+from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
@@ -68,3 +70,27 @@ def document_problems(openapi: OpenAPI) -> None:
         responses.setdefault("4XX", OpenAPIResponse(description="Client error (problem details)", content=content))
         responses.setdefault("5XX", OpenAPIResponse(description="Server error (problem details)", content=content))
         operation.responses = responses
+
+
+class _FinishedOpenAPIPlugin(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, adding the summaries and problem responses when it builds the document."""
+
+    __slots__ = ()
+
+    def _build_openapi(self) -> OpenAPI:
+        openapi = super()._build_openapi()
+        document_problems(openapi)
+        summarise_operations(openapi)
+        return openapi
+
+
+def finish_lazily(app: Litestar) -> None:
+    """Add the summaries and problem responses when the document is first built, not when the app is.
+
+    Litestar builds the OpenAPI document on first use (`/schema`, `app.openapi_schema`); building it costs about
+    a second for this app, which every app start (and every test) would otherwise pay for a document few read.
+    The plugin has no public hook for this and its instance is made inside `Litestar()`, so the instance is given
+    the subclass above (same slots, one method more); tests/core/test_openapi.py fails if an upgrade changes it.
+    """
+    plugin = app.plugins.get(OpenAPIPlugin)
+    plugin.__class__ = _FinishedOpenAPIPlugin
