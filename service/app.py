@@ -22,7 +22,6 @@ from service.auth.admin_routes import UserAdminController
 from service.auth.guards import build_jwt_auth, provide_current_user
 from service.auth.routes import AuthController
 from service.auth.sessions import auth_lifespan
-from service.core.catalog import OpenDataCatalogController
 from service.core.changes import change_feed_lifespan
 from service.core.db import database_lifespan, provide_connection
 from service.core.dependencies import provide_base_url
@@ -30,6 +29,7 @@ from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
 from service.core.observability import RequestIdMiddleware
+from service.core.open_data import OpenDataCatalogController
 from service.core.openapi import finish_lazily
 from service.core.pdf import printing_lifespan
 from service.jobs import jobs_lifespan

@@ -1,5 +1,7 @@
 """Tourism's entries in the open-data catalogue (served by core.catalog; the data at /open-data/sites.geojson)."""
 
+from datetime import date
+
 from service.core.catalog import Column, Dataset, LastUpdated
 from service.tourism.sites.queries import published_sites_last_updated
 
@@ -15,12 +17,35 @@ SITES_DATASET = Dataset(
     },
     path="/open-data/sites.geojson",
     media_type="application/geo+json",
+    issued=date(2026, 11, 25),
+    source={
+        "vi": "Biên tập viên của các di tích soạn và xuất bản trên hệ thống; tọa độ WGS84.",
+        "en": "Written and published in the service by each site's editors; WGS84 coordinates.",
+    },
     columns=[
-        Column(name="kind", description="site, point, zone or tour"),
-        Column(name="slug", description="stable identifier within its site"),
-        Column(name="name", description="name in the requested language (lang=vi|en)"),
-        Column(name="zone_radius_m", description="trigger-zone radius of a point, metres", type="number"),
-        Column(name="distance_m", description="length of a tour route, metres", type="number"),
+        Column(
+            "kind",
+            {"vi": "site (di tích), point (điểm), zone (vùng) hoặc tour (tuyến)", "en": "site, point, zone or tour"},
+            required=True,
+            enum=("site", "point", "zone", "tour"),
+        ),
+        Column("slug", {"vi": "mã cố định trong di tích", "en": "stable identifier within its site"}, required=True),
+        Column(
+            "name",
+            {"vi": "tên theo ngôn ngữ yêu cầu (lang=vi|en)", "en": "name in the requested language (lang=vi|en)"},
+        ),
+        Column(
+            "zone_radius_m",
+            {"vi": "bán kính vùng kích hoạt của một điểm, mét", "en": "trigger-zone radius of a point, metres"},
+            "number",
+            minimum=0,
+        ),
+        Column(
+            "distance_m",
+            {"vi": "chiều dài tuyến tham quan, mét", "en": "length of a tour route, metres"},
+            "number",
+            minimum=0,
+        ),
     ],
 )
 

@@ -7,17 +7,29 @@ with the BOM it reads UTF-8. Python (`utf-8-sig`), pandas, LibreOffice and R all
 
 import csv
 import io
+import typing
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 
-from service.core.catalog import Column, Dataset, LastUpdated
+from service.core.catalog import Column, Dataset, ForeignKey, LastUpdated
 from service.traceability.registry.queries import LATEST_DECISION, VERIFIED_OCOP_STARS, VN_TODAY
+from service.traceability.registry.schemas import Category
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8; header=present"
 BOM = "\ufeff"
+
+UUID = "uuid"
+PRODUCT_CATEGORIES: tuple[str, ...] = typing.get_args(Category)
+COMMUNE_CODE = r"^[0-9]{5}$"
+SOURCE = {
+    "vi": "Hộ, hợp tác xã và doanh nghiệp tự khai báo trên hệ thống; xác minh và chứng nhận do cán bộ của cơ quan "
+    "chức năng ghi nhận. Mã xã/phường theo danh mục đơn vị hành chính 2025.",
+    "en": "Declared by households, cooperatives and firms in the service; verifications and certificates recorded "
+    "by inspectors of an authority. Commune codes from the official 2025 list of administrative units.",
+}
 
 PRODUCTS_DATASET = Dataset(
     id="traceability-products",
@@ -28,19 +40,66 @@ PRODUCTS_DATASET = Dataset(
     },
     path="/open-data/products.csv",
     media_type="text/csv",
+    issued=date(2026, 11, 25),
+    primary_key=("product_id",),
+    foreign_keys=(ForeignKey("producer_id", "traceability-producers", "producer_id"),),
+    source=SOURCE,
     columns=[
-        Column("product_id", "stable identifier (UUID)"),
-        Column("name_vi", "name in Vietnamese"),
-        Column("name_en", "name in English, when given"),
-        Column("category", "tea, longan, pomelo, custard_apple, cinnamon or other"),
-        Column("gtin14", "GS1 GTIN-14, when the product has one"),
-        Column("ocop_stars", "OCOP rating 1-5 from a verified, unexpired OCOP certificate", "integer"),
-        Column("geographic_indication", "geographic indication, e.g. Tân Cương"),
-        Column("producer_id", "the producer (see producers.csv)"),
-        Column("producer_name", "the producer's name"),
-        Column("commune_code", "official 2025 commune/ward code"),
-        Column("commune_name", "commune or ward"),
-        Column("updated_at", "last change (ISO 8601)", "datetime"),
+        Column(
+            "product_id",
+            {"vi": "mã định danh cố định (UUID)", "en": "stable identifier (UUID)"},
+            format=UUID,
+            required=True,
+            unique=True,
+        ),
+        Column("name_vi", {"vi": "tên tiếng Việt", "en": "name in Vietnamese"}, required=True),
+        Column("name_en", {"vi": "tên tiếng Anh, nếu có", "en": "name in English, when given"}),
+        Column(
+            "category",
+            {
+                "vi": "loại: tea (chè), longan (nhãn), pomelo (bưởi), custard_apple (na), cinnamon (quế), other (khác)",
+                "en": "tea, longan, pomelo, custard_apple, cinnamon or other",
+            },
+            required=True,
+            enum=PRODUCT_CATEGORIES,
+        ),
+        Column(
+            "gtin14",
+            {"vi": "mã GS1 GTIN-14, nếu sản phẩm có", "en": "GS1 GTIN-14, when the product has one"},
+            unique=True,
+            pattern=r"^[0-9]{14}$",
+        ),
+        Column(
+            "ocop_stars",
+            {
+                "vi": "số sao OCOP 1-5, chỉ từ chứng nhận OCOP còn hiệu lực đã được xác minh",
+                "en": "OCOP rating 1-5 from a verified, unexpired OCOP certificate",
+            },
+            "integer",
+            minimum=1,
+            maximum=5,
+        ),
+        Column(
+            "geographic_indication",
+            {"vi": "chỉ dẫn địa lý, ví dụ Tân Cương", "en": "geographic indication, e.g. Tân Cương"},
+        ),
+        Column(
+            "producer_id",
+            {"vi": "cơ sở sản xuất (xem producers.csv)", "en": "the producer (see producers.csv)"},
+            format=UUID,
+            required=True,
+        ),
+        Column("producer_name", {"vi": "tên cơ sở sản xuất", "en": "the producer's name"}, required=True),
+        Column(
+            "commune_code",
+            {"vi": "mã xã/phường chính thức (2025)", "en": "official 2025 commune/ward code"},
+            required=True,
+            pattern=COMMUNE_CODE,
+        ),
+        Column("commune_name", {"vi": "tên xã/phường", "en": "commune or ward"}, required=True),
+        Column(
+            "updated_at", {"vi": "lần sửa cuối (ISO 8601)", "en": "last change (ISO 8601)"}, "datetime", required=True
+        ),
     ],
 )
 PRODUCERS_DATASET = Dataset(
@@ -54,22 +113,92 @@ PRODUCERS_DATASET = Dataset(
     },
     path="/open-data/producers.csv",
     media_type="text/csv",
+    issued=date(2026, 11, 25),
+    primary_key=("producer_id",),
+    foreign_keys=(ForeignKey("cooperative_id", "traceability-producers", "producer_id"),),
+    source=SOURCE,
     columns=[
-        Column("producer_id", "stable identifier (UUID)"),
-        Column("kind", "household, cooperative or enterprise"),
-        Column("name", "name"),
-        Column("cooperative_id", "the cooperative a household farm belongs to"),
-        Column("province", "province"),
-        Column("commune_code", "official 2025 commune/ward code"),
-        Column("commune_name", "commune or ward"),
-        Column("former_district", "district before the 2025 reform, for orientation"),
-        Column("lat", "latitude WGS84 (households rounded to about 1 km)", "number"),
-        Column("lon", "longitude WGS84 (households rounded to about 1 km)", "number"),
-        Column("verified", "true when verified by an inspector", "boolean"),
-        Column("standards", "standards applied (TCVN/QCVN/TCCS), separated by ;"),
-        Column("certifications", "valid certificates verified by an inspector (kind:number), separated by ;"),
-        Column("product_count", "number of products", "integer"),
-        Column("updated_at", "last change (ISO 8601)", "datetime"),
+        Column(
+            "producer_id",
+            {"vi": "mã định danh cố định (UUID)", "en": "stable identifier (UUID)"},
+            format=UUID,
+            required=True,
+            unique=True,
+        ),
+        Column(
+            "kind",
+            {
+                "vi": "household (hộ), cooperative (hợp tác xã) hoặc enterprise (doanh nghiệp)",
+                "en": "household, cooperative or enterprise",
+            },
+            required=True,
+            enum=("household", "cooperative", "enterprise"),
+        ),
+        Column("name", {"vi": "tên", "en": "name"}, required=True),
+        Column(
+            "cooperative_id",
+            {"vi": "hợp tác xã mà hộ trực thuộc", "en": "the cooperative a household farm belongs to"},
+            format=UUID,
+        ),
+        Column("province", {"vi": "tỉnh", "en": "province"}, required=True),
+        Column(
+            "commune_code",
+            {"vi": "mã xã/phường chính thức (2025)", "en": "official 2025 commune/ward code"},
+            required=True,
+            pattern=COMMUNE_CODE,
+        ),
+        Column("commune_name", {"vi": "tên xã/phường", "en": "commune or ward"}, required=True),
+        Column(
+            "former_district",
+            {
+                "vi": "huyện trước sắp xếp năm 2025, để dễ định hướng",
+                "en": "district before the 2025 reform, for orientation",
+            },
+        ),
+        Column(
+            "lat",
+            {
+                "vi": "vĩ độ WGS84 (hộ gia đình làm tròn khoảng 1 km)",
+                "en": "latitude WGS84 (households rounded to about 1 km)",
+            },
+            "number",
+            minimum=-90,
+            maximum=90,
+        ),
+        Column(
+            "lon",
+            {
+                "vi": "kinh độ WGS84 (hộ gia đình làm tròn khoảng 1 km)",
+                "en": "longitude WGS84 (households rounded to about 1 km)",
+            },
+            "number",
+            minimum=-180,
+            maximum=180,
+        ),
+        Column(
+            "verified",
+            {"vi": "true khi đã được cán bộ xác minh", "en": "true when verified by an inspector"},
+            "boolean",
+            required=True,
+        ),
+        Column(
+            "standards",
+            {
+                "vi": "tiêu chuẩn áp dụng (TCVN/QCVN/TCCS), cách nhau bởi ;",
+                "en": "standards applied (TCVN/QCVN/TCCS), separated by ;",
+            },
+        ),
+        Column(
+            "certifications",
+            {
+                "vi": "chứng nhận còn hiệu lực đã được cán bộ xác minh (loại:số), cách nhau bởi ;",
+                "en": "valid certificates verified by an inspector (kind:number), separated by ;",
+            },
+        ),
+        Column("product_count", {"vi": "số sản phẩm", "en": "number of products"}, "integer", required=True, minimum=0),
+        Column(
+            "updated_at", {"vi": "lần sửa cuối (ISO 8601)", "en": "last change (ISO 8601)"}, "datetime", required=True
+        ),
     ],
 )
 

@@ -7,7 +7,7 @@ append-only tree), so a proof after the first costs a read of the new leaves and
 
 import asyncio
 import base64
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import msgspec
@@ -161,12 +161,29 @@ LOG_DATASET = Dataset(
     },
     path="/transparency/checkpoint",
     media_type="application/json",
+    issued=date(2026, 11, 30),
     columns=[
-        Column("origin", "the log's name, signed with the rest"),
-        Column("tree_size", "number of leaves covered", "integer"),
-        Column("root_hash", "RFC 9162 Merkle tree hash (hex)"),
-        Column("issued_at", "when the checkpoint was signed (ISO 8601)", "datetime"),
-        Column("key_id", "first 8 bytes of SHA-256 of the public key (hex)"),
-        Column("signature", "Ed25519 signature of the checkpoint text (base64)"),
+        Column("origin", {"vi": "tên của sổ, được ký cùng phần còn lại", "en": "the log's name, signed with the rest"}),
+        Column("tree_size", {"vi": "số lá được bao phủ", "en": "number of leaves covered"}, "integer", minimum=0),
+        Column("root_hash", {"vi": "băm gốc cây Merkle RFC 9162 (hex)", "en": "RFC 9162 Merkle tree hash (hex)"}),
+        Column(
+            "issued_at",
+            {"vi": "thời điểm ký checkpoint (ISO 8601)", "en": "when the checkpoint was signed (ISO 8601)"},
+            "datetime",
+        ),
+        Column(
+            "key_id",
+            {
+                "vi": "8 byte đầu SHA-256 của khóa công khai (hex)",
+                "en": "first 8 bytes of SHA-256 of the public key (hex)",
+            },
+        ),
+        Column(
+            "signature",
+            {
+                "vi": "chữ ký Ed25519 của nội dung checkpoint (base64)",
+                "en": "Ed25519 signature of the checkpoint text (base64)",
+            },
+        ),
     ],
 )
