@@ -191,6 +191,8 @@ def serve(settings: Settings, dsn: str) -> int:
         *((("API documentation", "/schema"),) if settings.serves_schema else ()),
         ("heritage sites", "/api/v1/sites"),
         ("open data", "/open-data/catalog.json"),
+        ("open data (DCAT, JSON-LD)", "/open-data/catalog.jsonld"),
+        ("open data (data package)", "/open-data/datapackage.json"),
         ("readiness", "/health/ready"),
     ):
         print(f"  {label:27} {settings.base_url}{path}", flush=True)

@@ -4,6 +4,12 @@ A domain lists `(Dataset, last_updated)` pairs (traceability.open_datasets, tour
 app.py puts them on `state.open_datasets`. Three documents read that one list, so a dataset registered
 once appears in all of them: our own `/open-data/catalog.json` (kept for the apps), the Frictionless data
 package (`core.datapackage`, every CSV with its Table Schema) and the DCAT catalogue (`core.dcat`, JSON-LD).
+
+To publish a CSV: a `Dataset` with `media_type="text/csv"`, its `columns` in file order (each described in vi
+and en, typed, with the constraints the data really keeps: the data package is validated against the served
+file), `issued`, `frequency` (a daily rollup: "daily"), `primary_key`, and a `last_updated(conn)` function;
+add the pair to the domain's `open_datasets`. A suppressed small count must then be an empty cell (missing
+value), never text like "<5" in an integer column.
 """
 
 from collections.abc import Callable, Sequence

@@ -45,6 +45,9 @@ LANGUAGES: Final = (
     "http://publications.europa.eu/resource/authority/language/ENG",
 )
 MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+# dct:format from the EU file-type authority table: what CKAN-based portals (ckanext-dcat) show as "Format"
+_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+FILE_TYPES: Final = {"text/csv": "CSV", "application/geo+json": "GEOJSON", "application/json": "JSON"}
 # Thái Nguyên province since the 2025 merger (with Bắc Kạn): the bounds the service checks coordinates against
 PROVINCE_BBOX: Final = "POLYGON((105.4 21.3,106.3 21.3,106.3 22.8,105.4 22.8,105.4 21.3))"
 PROVINCE_NAME: Final = {"vi": "Tỉnh Thái Nguyên, Việt Nam", "en": "Thái Nguyên province, Viet Nam"}
@@ -99,6 +102,8 @@ def _dataset(item: PublishedDataset, base_url: str, publisher_id: str, spatial_i
         "dcat:mediaType": {"@id": MEDIA_TYPES + media_type},
         "dct:license": {"@id": dataset.licence_url},
     }
+    if media_type in FILE_TYPES:
+        distribution["dct:format"] = {"@id": _FILE_TYPE + FILE_TYPES[media_type]}
     if dataset.tabular:
         distribution["dct:conformsTo"] = {"@id": datapackage.TABLE_SCHEMA}
         distribution["foaf:page"] = {"@id": f"{base_url}{datapackage.PATH}"}

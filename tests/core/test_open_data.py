@@ -181,6 +181,7 @@ async def test_the_dcat_catalogue_is_json_ld_in_dcat_3_terms(
     [csv] = [distributions[ref["@id"]] for ref in products[DCAT + "distribution"]]
     assert csv[DCAT + "downloadURL"] == [{"@id": f"{f.BASE}/open-data/products.csv"}]
     assert csv[DCAT + "mediaType"] == [{"@id": "https://www.iana.org/assignments/media-types/text/csv"}]
+    assert csv[DCT + "format"] == [{"@id": "http://publications.europa.eu/resource/authority/file-type/CSV"}]
     assert products[DCT + "modified"][0]["@type"] == "http://www.w3.org/2001/XMLSchema#dateTime"
     assert csv[DCT + "conformsTo"] == [{"@id": "https://specs.frictionlessdata.io/table-schema/"}]
     assert catalog[DCT + "publisher"]
