@@ -6,6 +6,7 @@ bench/README.md (between the markers) and bench/results/ratios.png.
 """
 
 import asyncio
+import base64
 import os
 import shutil
 import socket
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from bench import wrk
+from bench import faults, wrk
 from bench.seed_large import Fixture, seed_large
 from service.auth.guards import build_jwt_auth
 from service.core.db import EmbeddedPostgres
@@ -109,22 +110,12 @@ def main() -> int:
         started = time.perf_counter()
         fixture = asyncio.run(seed_large(dsn, settings))
         print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
-        env = {
-            **os.environ,
-            "DATABASE_URL": dsn,
-            "ENV": "production",
-            "JWT_SECRET": JWT_SECRET,
-            "WORKERS": "2",
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "PUBLIC_BASE_URL": base,
-            "MEDIA_DIR": str(DATA / "media"),
-            "LOG_LEVEL": "WARNING",
-            "DB_POOL_MAX": "10",
-        }
+        env = server_env(dsn, port, base)
         server = subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=ROOT, start_new_session=True)
         wait_ready(base)
         rows, extras = run_scenarios(base, fixture, server.pid)
+        if os.environ.get("BENCH_FAULTS"):  # opt-in (~2 min): PostgreSQL stopped under load, SIGTERM; bench/faults.py
+            extras["faults"] = faults.measure(base, fixture, database, dsn, env, free_port(), ROOT)
         write_results(rows, extras)
     finally:
         if server is not None and server.poll() is None:
@@ -132,6 +123,24 @@ def main() -> int:
             server.wait(timeout=60)
         database.stop()
     return 0
+
+
+def server_env(dsn: str, port: int, base: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": dsn,
+        "ENV": "production",
+        "JWT_SECRET": JWT_SECRET,
+        "WORKERS": "2",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": base,
+        "MEDIA_DIR": str(DATA / "media"),
+        "LOG_LEVEL": "WARNING",
+        "DB_POOL_MAX": "10",
+        # production refuses to start without the transparency log's key: one for this run
+        "LOG_SIGNING_KEY": os.environ.get("LOG_SIGNING_KEY") or base64.b64encode(os.urandom(32)).decode(),
+    }
 
 
 def wait_ready(base: str) -> None:

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import signal
@@ -16,6 +17,7 @@ from service.auth.schemas import ROLES
 from service.auth.service import create_user
 from service.core.db import EmbeddedPostgres, init_connection
 from service.core.errors import ServiceError
+from service.core.metrics_server import MULTIPROC_ENV, metrics_port, workers_metrics_dir
 from service.core.migrate import MigrationError, migrate
 from service.core.observability import configure_logging
 from service.settings import ConfigError, Settings
@@ -196,15 +198,21 @@ def serve(settings: Settings, dsn: str) -> int:
         ("readiness", "/health/ready"),
     ):
         print(f"  {label:27} {settings.base_url}{path}", flush=True)
-    server = subprocess.Popen(command, env=env, start_new_session=True)
+    with contextlib.ExitStack() as stack:
+        if settings.metrics_port is not None:
+            directory = stack.enter_context(workers_metrics_dir())
+            env[MULTIPROC_ENV] = str(directory)
+            stack.enter_context(metrics_port(settings.metrics_host, settings.metrics_port, directory))
+            print(f"  {'metrics (all workers)':27} http://{settings.metrics_host}:{settings.metrics_port}/metrics")
+        server = subprocess.Popen(command, env=env, start_new_session=True)
 
-    def stop(signum: int, _frame: object) -> None:
-        if server.poll() is None:
-            server.send_signal(signal.SIGTERM)
+        def stop(signum: int, _frame: object) -> None:
+            if server.poll() is None:
+                server.send_signal(signal.SIGTERM)
 
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    return server.wait()
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        return server.wait()
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:

@@ -63,6 +63,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # because anyone can send any header to a server that is reached directly.
     trusted_proxy_header: str | None = None
     metrics_token: str | None = None
+    # Metrics of all workers on a port of their own, without the token (Fly's scraper cannot send one): not
+    # behind [http_service], so only the private network reaches it. None: off (the main port's /metrics only).
+    metrics_port: Annotated[int, Meta(ge=1, le=65535)] | None = None
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - only with METRICS_PORT, which is kept off the public side
     schema_enabled: bool | None = None  # None: served except in production
     upload_url_ttl_seconds: Annotated[int, Meta(ge=60)] = 900
     # scheduled jobs (service/jobs): inside `serve` on one machine; JOBS_IN_SERVER=false where a worker runs them
@@ -90,6 +94,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scan_spool_dir: str = "./var/scan-spool"
     scan_spool_max_bytes: Annotated[int, Meta(ge=0)] = 256 * 1024 * 1024
     # Uploads per local day (Asia/Ho_Chi_Minh), per user and per organization of the user
+    # Ready media that nothing references this long after completion are deleted (a scheduled job); the grace
+    # keeps an upload that is about to be attached
+    media_unreferenced_grace_hours: Annotated[float, Meta(ge=1)] = 168.0
     upload_daily_count_per_user: Annotated[int, Meta(ge=0)] = 200
     upload_daily_bytes_per_user: Annotated[int, Meta(ge=0)] = 1024 * 1024 * 1024
     upload_daily_count_per_organization: Annotated[int, Meta(ge=0)] = 1000
@@ -155,6 +162,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise ConfigError("TRUSTED_PROXY_HEADER must be a header name, e.g. Fly-Client-IP or X-Forwarded-For")
         if self.metrics_token is not None and len(self.metrics_token) < 16:
             raise ConfigError("METRICS_TOKEN must have at least 16 characters")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ConfigError("METRICS_PORT must differ from PORT (the metrics port is never the public one)")
         if self.log_signing_key is not None and len(signing_key_bytes(self.log_signing_key)) != 32:
             raise ConfigError("LOG_SIGNING_KEY must be base64 of exactly 32 bytes (an Ed25519 private key)")
         if self.media_store == "s3" and not self.s3_bucket:

@@ -70,3 +70,12 @@ def test_the_image_runs_in_production_mode_and_fly_names_its_proxy_header() -> N
     assert "ENV=production" in dockerfile, "a plain `docker run` must not trust development settings"
     assert fly()["env"]["TRUSTED_PROXY_HEADER"] == "Fly-Client-IP"
     assert "METRICS_TOKEN" not in fly()["env"], "a secret: `fly secrets set`"
+
+
+def test_fly_scrapes_the_metrics_port_that_is_not_public() -> None:
+    """Fly's scraper sends no token: it reads METRICS_PORT, which is never the [http_service] port."""
+    config = fly()
+    assert config["metrics"]["port"] == int(config["env"]["METRICS_PORT"])
+    assert config["metrics"]["port"] != config["http_service"]["internal_port"]
+    assert config["metrics"]["path"] == "/metrics"
+    assert config["metrics"]["processes"] == ["app"]  # the worker group serves no HTTP

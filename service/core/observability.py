@@ -1,5 +1,6 @@
 """Request ids, structured JSON logs and the Prometheus collectors that are not per-route."""
 
+import asyncio
 import contextvars
 import logging
 import re
@@ -11,9 +12,11 @@ from typing import Any
 import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, Gauge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from service.core.metrics_server import multiprocess_enabled
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -130,11 +133,56 @@ class PoolCollector(Collector):
 
 
 _pool_collector: PoolCollector | None = None
+_pool_gauges: "PoolGauges | None" = None
+
+
+class PoolGauges:
+    """The same figures where several workers write one multiprocess directory (METRICS_PORT, see
+    service/core/metrics_server.py): a collector there would be read by no one, so each worker writes
+    its pools' figures every few seconds into live-summed gauges (a dead worker's share is not counted).
+    """
+
+    REFRESH_SECONDS = 5.0
+
+    def __init__(self) -> None:
+        self.pools: dict[int, Any] = {}
+        self.size = Gauge("db_pool_connections", "Connections open in the database pools", multiprocess_mode="livesum")
+        self.idle = Gauge(
+            "db_pool_idle_connections", "Idle connections in the database pools", multiprocess_mode="livesum"
+        )
+        self.maximum = Gauge("db_pool_max_connections", "Configured pool maxima", multiprocess_mode="livesum")
+        self._timer: asyncio.TimerHandle | None = None
+
+    def refresh(self) -> None:
+        pools = list(self.pools.values())
+        self.size.set(sum(p.get_size() for p in pools))
+        self.idle.set(sum(p.get_idle_size() for p in pools))
+        self.maximum.set(sum(p.get_max_size() for p in pools))
+        self._timer = None
+        if pools:
+            self._timer = asyncio.get_running_loop().call_later(self.REFRESH_SECONDS, self.refresh)
+
+    def watch(self, pool: Any) -> None:
+        self.pools[id(pool)] = pool
+        if self._timer is None:
+            self.refresh()
+
+    def unwatch(self, pool: Any) -> None:
+        self.pools.pop(id(pool), None)
+        if not self.pools and self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            self.refresh()
 
 
 def watch_pool(pool: Any) -> None:
-    """Register the pool collector once per process, then track this pool."""
-    global _pool_collector
+    """Register the pool collector (or, summing workers, the gauges) once per process, then track this pool."""
+    global _pool_collector, _pool_gauges
+    if multiprocess_enabled():
+        if _pool_gauges is None:
+            _pool_gauges = PoolGauges()
+        _pool_gauges.watch(pool)
+        return
     if _pool_collector is None:
         _pool_collector = PoolCollector()
         REGISTRY.register(_pool_collector)
@@ -142,5 +190,7 @@ def watch_pool(pool: Any) -> None:
 
 
 def unwatch_pool(pool: Any) -> None:
+    if _pool_gauges is not None:
+        _pool_gauges.unwatch(pool)
     if _pool_collector is not None:
         _pool_collector.pools.pop(id(pool), None)

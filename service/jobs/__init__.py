@@ -80,8 +80,15 @@ class JobRunner:
         return ran
 
     async def _lead(self) -> bool:
-        if self._lock_conn is not None and not self._lock_conn.is_closed():
-            return True
+        held = self._lock_conn
+        if held is not None:
+            try:
+                if not held.is_closed():
+                    return True
+            except asyncpg.InterfaceError:
+                pass  # the pool took the connection back when it was lost: the lock went with it
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self.context.pool.release(held)
         self.leading = False
         self._lock_conn = None
         try:

@@ -108,3 +108,36 @@ async def lock_upload_usage(conn: asyncpg.Connection, user_id: uuid.UUID, since:
     )
     assert row is not None
     return msgspec.convert({**dict(row), "organization_id": organization_id}, UploadUsage)
+
+
+class UnreferencedMedia(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    storage_key: str
+
+
+async def delete_unreferenced_ready_media(
+    conn: asyncpg.Connection, *, grace_seconds: float, keep_sha256: list[str], limit: int
+) -> list[UnreferencedMedia]:
+    """Delete (and return) ready items completed over `grace_seconds` ago that nothing references.
+
+    One statement: the reference check (view `media_references`, migration 0260) and the delete see the same
+    snapshot, and the certificate and track foreign keys still refuse a delete a concurrent write depends on.
+    """
+    rows = await conn.fetch(
+        """
+        delete from media m
+        where m.id in (
+            select c.id from media c
+            where c.status = 'ready' and c.completed_at < now() - make_interval(secs => $1)
+              and c.sha256 <> all($2::text[])
+              and not exists (select 1 from media_references r where r.media_id = c.id)
+            order by c.completed_at
+            limit $3
+        )
+        returning m.id, m.storage_key
+        """,
+        grace_seconds,
+        keep_sha256,
+        limit,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[UnreferencedMedia])

@@ -19,7 +19,14 @@ from service.auth.schemas import CurrentUser
 from service.core import clock
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, TooManyRequests
 from service.media.metadata import FORMATS, strip_metadata
-from service.media.queries import insert_media, lock_upload_usage, mark_ready, media_row, ready_media_ids
+from service.media.queries import (
+    delete_unreferenced_ready_media,
+    insert_media,
+    lock_upload_usage,
+    mark_ready,
+    media_row,
+    ready_media_ids,
+)
 from service.media.schemas import MediaCreate, MediaRead, MediaRow, MediaUpload
 from service.media.types import (
     ALLOWED,
@@ -311,6 +318,33 @@ async def sweep_abandoned_uploads(conn: asyncpg.Connection, store: MediaStore, *
             await store.delete(row["storage_key"])
             swept += 1
     return swept
+
+
+async def sweep_unreferenced_media(
+    conn: asyncpg.Connection,
+    store: MediaStore,
+    *,
+    grace_seconds: float,
+    keep_sha256: frozenset[str] = frozenset(),
+    batch: int = 500,
+) -> int:
+    """Remove ready media nothing has referenced for `grace_seconds` after completion; returns how many.
+
+    The grace period keeps an upload that is about to be attached (photos are attached after they are
+    uploaded); `keep_sha256` keeps items referenced by content rather than by id (the shipped 3D models).
+    Rows go first, in one statement that re-checks every reference; then the bytes: a failure in between
+    leaves an orphaned object in the store, never a row whose bytes are gone.
+    """
+    swept = 0
+    while True:
+        gone = await delete_unreferenced_ready_media(
+            conn, grace_seconds=grace_seconds, keep_sha256=sorted(keep_sha256), limit=batch
+        )
+        for item in gone:
+            await store.delete(item.storage_key)
+        swept += len(gone)
+        if len(gone) < batch:
+            return swept
 
 
 async def owned_media_read(
