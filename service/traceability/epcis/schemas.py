@@ -62,6 +62,15 @@ class SubscriptionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     """Subscribe a saved query to a webhook: new matching events (and recalls of held batches, always) are POSTed."""
 
     dest: Annotated[str, Meta(min_length=8, max_length=2000, description="the webhook URL (http or https)")]
+    stream: bool | None = msgspec.field(default=None, name="stream")
+    signature_token: (
+        Annotated[
+            str,
+            Meta(min_length=16, max_length=200, description="the client's own HMAC key (else the server makes one)"),
+        ]
+        | None
+    ) = msgspec.field(default=None, name="signatureToken")
+    schedule: dict[str, Any] | None = msgspec.field(default=None, name="schedule")
 
 
 class SubscriptionRead(msgspec.Struct, kw_only=True):

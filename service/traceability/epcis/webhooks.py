@@ -152,11 +152,17 @@ async def subscribe(
     query_id = await wq.query_id(conn, partner.partner_id, query_name)
     if query_id is None:
         raise NotFound("no saved query with this name: save it with POST /epcis/queries", code="query_not_found")
+    if data.schedule is not None or data.stream is False:
+        raise InvalidInput(
+            "only streaming subscriptions (`stream`: true, each new event pushed) are offered, no schedules",
+            code="subscription_schedule_not_supported",
+            status=400,
+        )
     try:
         await check_destination(data.dest, allowed_hosts(settings))
     except DestinationRefused as exc:
         raise InvalidInput(str(exc), code="webhook_destination_refused", status=400) from None
-    secret = secrets.token_urlsafe(32)
+    secret = data.signature_token or secrets.token_urlsafe(32)
     stored = await wq.insert_subscription(conn, partner.partner_id, query_id, data.dest, secret)
     return SubscriptionCreated(**msgspec.structs.asdict(stored), signing_secret=secret)
 
@@ -218,6 +224,7 @@ async def send(
         "Webhook-Timestamp": timestamp,
         "Webhook-Signature": sign(delivery.signing_secret, str(delivery.id), timestamp, body),
     }
+    headers["GS1-Signature"] = headers["Webhook-Signature"]  # where the REST binding says a signature goes
     try:
         response = await http.send(pinned_request(http, destination, body, headers))
     except httpx.TimeoutException:

@@ -7,12 +7,14 @@ import json
 import re
 from typing import Any
 
+import msgspec
 import pytest
 import yaml
 from jsonschema import Draft7Validator
 from litestar import Litestar
 from referencing import Registry, Resource
 
+from service.settings import Settings
 from service.traceability.epcis.query import QUERY_PARAMETERS
 from service.traceability.epcis.routes import REST_BINDING_EXTENSIONS
 from tests.standards import STANDARDS
@@ -22,6 +24,12 @@ from tests.traceability.epcis.test_capture import known_lot
 
 EPCIS = STANDARDS / "epcis"
 METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Webhooks may go to loopback here (nothing is delivered: the dispatcher does not run in these tests)."""
+    return msgspec.structs.replace(settings, webhook_allow_hosts="127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +193,25 @@ async def test_a_parameter_we_do_not_apply_is_refused_not_ignored(client: f.Clie
     f.assert_problem(rerun, 400, "query_parameter_not_supported")
     ok = await client.get("/epcis/events", params={"eventType": "ObjectEvent", "perPage": 5}, headers=partner)
     assert ok.status_code == 200, ok.text
+
+
+async def test_the_bindings_subscription_bodies_are_understood(
+    client: f.Client, make_user: Any, binding: dict[str, Any]
+) -> None:
+    _, partner = await e.partner_client(client, await make_user("admin"))
+    await client.post("/epcis/queries", json={"name": "MyQuery", "query": {}}, headers=partner)
+    schemas = binding["components"]["schemas"]
+    dest = "http://127.0.0.1:9/queryCallback"
+    stream = {**schemas["AbstractQuerySubscription"]["example"], **schemas["QueryStreamSubscription"]["example"]}
+    assert set(stream) == {"dest", "signatureToken", "stream"}
+    created = await client.post("/epcis/queries/MyQuery/subscriptions", json=stream | {"dest": dest}, headers=partner)
+    assert created.status_code == 201, created.text
+    assert created.json()["signing_secret"] == stream["signatureToken"]  # the client's token signs the deliveries
+
+    post = binding["paths"]["/queries/{queryName}/subscriptions"]["post"]
+    scheduled = post["requestBody"]["content"]["application/json"]["example"]
+    assert "schedule" in scheduled
+    refused = await client.post(
+        "/epcis/queries/MyQuery/subscriptions", json=scheduled | {"dest": dest}, headers=partner
+    )
+    f.assert_problem(refused, 400, "subscription_schedule_not_supported")

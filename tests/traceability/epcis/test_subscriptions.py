@@ -66,6 +66,7 @@ async def test_new_events_and_a_recall_arrive_signed(client: f.Client, make_user
         secret = sub["signing_secret"]
         seen: set[str] = set()
         assert verify_signature(secret, headers, body, seen=seen)
+        assert headers["gs1-signature"] == headers["webhook-signature"]  # the REST binding's header too
         document = json.loads(body)
         assert e.schema_errors(validator, document) == []
         results = document["epcisBody"]["queryResults"]
