@@ -249,6 +249,33 @@ class EpcisController(Controller):
         require_scope(partner, "query")
         return await webhooks.subscribe(db, partner, name, data, state.settings)
 
+    @get("/queries/{name:str}/subscriptions", operation_id="epcis_query_subscriptions")
+    async def query_subscriptions(self, partner: PartnerDep, db: DB, name: FromPath[str]) -> list[SubscriptionRead]:
+        """The subscriptions of one saved query, cancelled ones included."""
+        require_scope(partner, "query")
+        return await webhooks.query_subscriptions(db, partner, name)
+
+    @get("/queries/{name:str}/subscriptions/{subscription_id:uuid}", operation_id="epcis_query_subscription")
+    async def query_subscription(
+        self, partner: PartnerDep, db: DB, name: FromPath[str], subscription_id: FromPath[uuid.UUID]
+    ) -> SubscriptionRead:
+        """One subscription of a saved query."""
+        require_scope(partner, "query")
+        return await webhooks.query_subscription(db, partner, name, subscription_id)
+
+    @delete(
+        "/queries/{name:str}/subscriptions/{subscription_id:uuid}",
+        operation_id="epcis_query_unsubscribe",
+        status_code=204,
+    )
+    async def query_unsubscribe(
+        self, partner: PartnerDep, db: DB, name: FromPath[str], subscription_id: FromPath[uuid.UUID]
+    ) -> None:
+        """Cancel a subscription of a saved query, as the REST binding addresses it."""
+        require_scope(partner, "query")
+        await webhooks.query_subscription(db, partner, name, subscription_id)
+        await webhooks.cancel(db, partner, subscription_id)
+
     @get("/subscriptions", operation_id="epcis_list_subscriptions")
     async def list_subscriptions(self, partner: PartnerDep, db: DB) -> list[SubscriptionRead]:
         """This partner's subscriptions, cancelled ones included."""

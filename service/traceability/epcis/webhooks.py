@@ -171,6 +171,22 @@ async def list_subscriptions(conn: asyncpg.Connection, partner: Partner) -> list
     return await wq.subscriptions(conn, partner.partner_id)
 
 
+async def query_subscriptions(conn: asyncpg.Connection, partner: Partner, query_name: str) -> list[SubscriptionRead]:
+    """The subscriptions of one saved query (REST binding: GET /queries/{queryName}/subscriptions)."""
+    if await wq.query_id(conn, partner.partner_id, query_name) is None:
+        raise NotFound("no saved query with this name", code="query_not_found")
+    return [s for s in await wq.subscriptions(conn, partner.partner_id) if s.query_name == query_name]
+
+
+async def query_subscription(
+    conn: asyncpg.Connection, partner: Partner, query_name: str, subscription_id: uuid.UUID
+) -> SubscriptionRead:
+    for found in await query_subscriptions(conn, partner, query_name):
+        if found.id == subscription_id:
+            return found
+    raise NotFound("no subscription with this id for this query", code="subscription_not_found")
+
+
 async def cancel(conn: asyncpg.Connection, partner: Partner, subscription_id: uuid.UUID) -> None:
     if not await wq.cancel_subscription(conn, partner.partner_id, subscription_id):
         raise NotFound("no subscription with this id", code="subscription_not_found")

@@ -83,6 +83,9 @@ def test_every_epcis_operation_is_in_the_rest_binding(app: Litestar, binding: di
         "DELETE /queries/{}",
         "GET /queries/{}/events",
         "POST /queries/{}/subscriptions",
+        "GET /queries/{}/subscriptions",
+        "GET /queries/{}/subscriptions/{}",
+        "DELETE /queries/{}/subscriptions/{}",
     ):
         assert needed in official, f"the binding itself has no {needed}"
         assert needed.replace(" ", " /epcis", 1) in served, f"we do not serve {needed}"
@@ -215,3 +218,13 @@ async def test_the_bindings_subscription_bodies_are_understood(
         "/epcis/queries/MyQuery/subscriptions", json=scheduled | {"dest": dest}, headers=partner
     )
     f.assert_problem(refused, 400, "subscription_schedule_not_supported")
+
+    # addressed as the binding addresses it: under its query
+    sub = f"/epcis/queries/MyQuery/subscriptions/{created.json()['id']}"
+    assert [s["id"] for s in (await client.get("/epcis/queries/MyQuery/subscriptions", headers=partner)).json()] == [
+        created.json()["id"]
+    ]
+    assert (await client.get(sub, headers=partner)).json()["cancelled_at"] is None
+    f.assert_problem(await client.get(sub.replace("MyQuery", "Other"), headers=partner), 404, "query_not_found")
+    assert (await client.delete(sub, headers=partner)).status_code == 204
+    assert (await client.get(sub, headers=partner)).json()["cancelled_at"] is not None
