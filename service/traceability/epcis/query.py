@@ -2,7 +2,8 @@
 signed, opaque nextPageToken, answered as an EPCISQueryDocument.
 
 A partner reads its own captured events (as it sent them, with recordTime) and the public chain events
-of the batches it holds (those its captures name), exported as `batches.epcis` exports them.
+of the batches it holds (handed to it by their producer, or named by its captures), exported as
+`batches.epcis` exports them.
 """
 
 import base64
@@ -118,7 +119,8 @@ def build_sql(
     sql = Sql(partner_id)
     own = ["e.partner_id = $1"]
     chain = [
-        "ev.batch_id in (select unnest(h.batch_ids) from epcis_events h where h.partner_id = $1)",
+        "(ev.batch_id in (select unnest(h.batch_ids) from epcis_events h where h.partner_id = $1)"
+        " or ev.batch_id in (select g.batch_id from partner_batch_holdings g where g.partner_id = $1))",
         "not exists (select 1 from epcis_events x where x.partner_id = $1 and x.chain_event_ids @> array[ev.id])",
     ]
 

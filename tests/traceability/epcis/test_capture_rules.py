@@ -121,3 +121,14 @@ async def test_captured_events_follow_the_rules_of_the_api(
     events = (await client.get(f"/api/v1/batches/{shipped['id']}/events", headers=producer)).json()
     assert (events[-1]["biz_step"], events[-1]["quantity"], events[-1]["unit"]) == ("receiving", "40", "kg")
     assert all(err["detail"] and err["title"] for err in job["errors"])
+
+
+async def test_a_batch_handed_over_can_be_read_before_anything_is_captured(client: f.Client, make_user: Any) -> None:
+    producer, lot, _ = await known_lot(client, make_user)
+    created, partner = await e.partner_client(client, await make_user("admin"))
+    found = await client.get("/epcis/events", params={"EQ_bizStep": "shipping"}, headers=partner)
+    assert found.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"] == []
+    await e.hand_over(client, producer, lot, created["partner_id"])
+    found = await client.get("/epcis/events", params={"EQ_bizStep": "shipping"}, headers=partner)
+    [shipping] = found.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert shipping["bizStep"] == "shipping"
