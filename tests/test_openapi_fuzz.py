@@ -1,11 +1,13 @@
 """The fuzzing gate: schemathesis drives every operation of the app's own OpenAPI document.
 
 Any 5xx, or a response that contradicts the declared schema, fails the suite. It runs signed in as an
-admin so guarded operations are exercised past their guards, against the real database.
+admin so guarded operations are exercised past their guards, against the real database; the EPCIS
+operations (/epcis/..., for partners, not users) with a partner API client's credentials (HTTP Basic),
+so the fuzzer reaches their handlers too.
 """
 
 import asyncio
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import schemathesis
@@ -15,24 +17,40 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 
 from service.app import create_app
 from service.auth.guards import build_jwt_auth
+from service.auth.schemas import CurrentUser
 from service.auth.service import create_user
+from service.partners import service as partners
+from service.partners.schemas import ClientCreate, PartnerCreate
 from service.settings import Settings
 from tests.conftest import TEST_JWT_SECRET
+from tests.support.epcis import basic
+
+
+class Credentials(NamedTuple):
+    admin: dict[str, str]
+    partner: dict[str, str]
 
 
 @pytest.fixture
-def admin_token(database_url: str, settings: Settings) -> str:
+def credentials(database_url: str, settings: Settings) -> Credentials:
     import asyncpg
 
-    async def make() -> str:
+    async def make() -> Credentials:
         conn = await asyncpg.connect(database_url)
         try:
             user = await create_user(
                 conn, phone="0900000001", password="fuzz-admin-pass", full_name="Fuzz", role="admin"
             )
+            admin = CurrentUser(id=user.id, role="admin")
+            partner = await partners.create_partner(conn, admin, PartnerCreate(name="Fuzz partner"))
+            api_client = await partners.create_client(conn, partner.id, ClientCreate(scopes=["capture", "query"]))
         finally:
             await conn.close()
-        return build_jwt_auth(settings).create_token(identifier=str(user.id), token_extras={"role": "admin", "ver": 1})
+        token = build_jwt_auth(settings).create_token(identifier=str(user.id), token_extras={"role": "admin", "ver": 1})
+        return Credentials(
+            admin={"Authorization": f"Bearer {token}"},
+            partner=basic(str(api_client.client_id), api_client.client_secret),
+        )
 
     return asyncio.run(make())
 
@@ -52,9 +70,11 @@ schema.app = _schema_app
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_no_operation_fails_or_contradicts_its_schema(case: Any, app: Litestar, admin_token: str) -> None:
-    case.call_and_validate(
+def test_no_operation_fails_or_contradicts_its_schema(case: Any, app: Litestar, credentials: Credentials) -> None:
+    partner_operation = case.path.startswith("/epcis/")
+    response = case.call_and_validate(
         app=app,
-        headers={"Authorization": f"Bearer {admin_token}"},
+        headers=credentials.partner if partner_operation else credentials.admin,
         checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
     )
+    assert not (partner_operation and response.status_code == 401), "the fuzzer did not get past the partner check"

@@ -103,6 +103,14 @@ _HTTP_CODES = {
 }
 
 
+PROBLEM_TYPES = "https://trace-tour.thainguyen.gov.vn/problems/"
+
+
+def problem_type(code: str) -> str:
+    """The problem type URI of a stable error code (RFC 9457 `type`)."""
+    return PROBLEM_TYPES + code.replace("_", "-")
+
+
 def problem_response(
     request: Request[Any, Any, Any],
     *,
@@ -114,7 +122,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> Response[Problem]:
     problem = Problem(
-        type=f"https://trace-tour.thainguyen.gov.vn/problems/{code.replace('_', '-')}",
+        type=problem_type(code),
         title=title,
         status=status,
         detail=detail,

@@ -15,6 +15,7 @@ from service.core.db import borrow
 from service.jobs import Job, JobContext
 from service.traceability.batches import idempotency
 from service.traceability.batches.routes import BatchController, SyncController, TransformationController
+from service.traceability.epcis.holding_routes import HoldingController
 from service.traceability.epcis.lifespan import epcis_lifespan
 from service.traceability.epcis.routes import EpcisController
 from service.traceability.oversight.routes import route_handlers as oversight_route_handlers
@@ -50,6 +51,7 @@ route_handlers: list[ControllerRouterHandler] = [
     *transparency_route_handlers,
     *oversight_route_handlers,
     EpcisController,
+    HoldingController,
 ]
 
 open_datasets: list[tuple[Dataset, LastUpdated]] = [*OPEN_DATASETS, (LOG_DATASET, transparency_queries.last_logged_at)]

@@ -40,9 +40,14 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 
 
 async def partner_client(
-    client: Client, admin: dict[str, str], name: str = "Siêu thị Xanh", scopes: tuple[str, ...] = ("capture", "query")
+    client: Client,
+    admin: dict[str, str],
+    name: str = "Siêu thị Xanh",
+    scopes: tuple[str, ...] = ("capture", "query"),
+    holds: tuple[tuple[dict[str, str], dict[str, Any]], ...] = (),
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """A partner and one API client made through the admin API; (the client as created, its Basic headers)."""
+    """A partner and one API client made through the admin API, handed the batches in `holds` by their
+    producers ((producer headers, batch) pairs); (the client as created, its Basic headers)."""
     partner = await client.post("/api/v1/admin/partners", json={"name": name}, headers=admin)
     assert partner.status_code == 201, partner.text
     created = await client.post(
@@ -50,7 +55,15 @@ async def partner_client(
     )
     assert created.status_code == 201, created.text
     body = dict(created.json())
+    for producer, batch in holds:
+        await hand_over(client, producer, batch, body["partner_id"])
     return body, basic(body["client_id"], body["client_secret"])
+
+
+async def hand_over(client: Client, producer: dict[str, str], batch: dict[str, Any], partner_id: str) -> None:
+    """The producer hands a batch to a partner, which may then capture events onto it."""
+    response = await client.put(f"/api/v1/batches/{batch['id']}/partners/{partner_id}", headers=producer)
+    assert response.status_code == 200, response.text
 
 
 def receiving(epc_class: str, at: str, **extra: Any) -> dict[str, Any]:

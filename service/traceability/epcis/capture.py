@@ -10,17 +10,20 @@ import logging
 import re
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+import msgspec
 
 from service.core.db import borrow
-from service.core.errors import InvalidInput, NotFound, ServiceError
+from service.core.errors import Forbidden, InvalidInput, NotFound, ServiceError, problem_type
 from service.partners.schemas import Partner
 from service.traceability.batches import events as chain
 from service.traceability.batches import queries as bq
 from service.traceability.batches import vocab
+from service.traceability.batches.chain import plain_decimal
 from service.traceability.epcis import queries as q
 from service.traceability.epcis.event_hash import event_hash_id, pre_hash_string
 from service.traceability.epcis.schemas import CaptureError, CaptureJobRead
@@ -31,6 +34,7 @@ from service.traceability.identifiers.gs1 import GS1Error, normalize_gtin
 log = logging.getLogger("service.epcis")
 
 MAX_EVENTS = 500
+PARTNER_RESERVED_STEPS = frozenset({"commissioning", "decommissioning"})
 MAX_DOCUMENT_BYTES = 2 * 1024 * 1024
 EPC_FIELDS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
 QUANTITY_FIELDS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
@@ -151,6 +155,15 @@ def _error_dict(error: CaptureError) -> dict[str, Any]:
     return {"event_index": error.event_index, "event_id": error.event_id, "code": error.code, "detail": error.detail}
 
 
+ERROR_TITLE = "Sự kiện không được ghi nhận / Event not captured"
+
+
+def _problem(stored: dict[str, Any]) -> CaptureError:
+    """A stored per-event error as the REST binding lists it: an RFC 7807 problem with type and title."""
+    error = CaptureError(**stored)
+    return msgspec.structs.replace(error, type=problem_type(error.code), title=ERROR_TITLE)
+
+
 def job_read(job: q.StoredJob) -> CaptureJobRead:
     return CaptureJobRead(
         capture_id=job.id,
@@ -161,7 +174,7 @@ def job_read(job: q.StoredJob) -> CaptureJobRead:
         event_count=job.event_count,
         captured=job.captured,
         duplicates=job.duplicates,
-        errors=[CaptureError(**e) for e in job.errors],
+        errors=[_problem(e) for e in job.errors],
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
@@ -219,17 +232,13 @@ async def capture_event(
     )
     if captured_id is None:
         return False
+    if batch_ids:
+        await require_held(conn, partner, batch_ids)
     if event.get("type") != "ObjectEvent" or error_declared or not batch_ids:
         return True  # other event types and error declarations are kept for queries, outside the chains
-    step = biz_step or "other"
-    if not vocab.valid_step(step):
-        raise InvalidInput(f"'{step[:60]}' is not a CBV 2.0 bizStep or a URI", code="invalid_biz_step")
-    if vocab.is_official(step, disposition) or step == "commissioning":
-        raise InvalidInput(
-            "inspections, recalls and commissioning of our batches are recorded by authorities and producers here",
-            code="reserved_step",
-        )
+    step = partner_step(biz_step, disposition)
     when = chain.check_event_time(event_time)
+    quantities = await quantities_by_batch(conn, event)
     chain_ids = []
     for batch_id in batch_ids:  # sorted: concurrent captures lock heads in one order
         locked = await bq.lock_batch(conn, batch_id, partner.partner_id)
@@ -237,6 +246,9 @@ async def capture_event(
             continue
         if locked.status == "recalled" and step not in vocab.AFTER_RECALL:
             raise InvalidInput("a batch this event names is recalled", code="batch_recalled")
+        if step == "receiving" and not locked.shipped:
+            raise InvalidInput("a batch is received after it was shipped", code="receiving_before_shipping")
+        quantity = check_quantity(locked, quantities.get(batch_id))
         appended = await chain.append_recorded(
             conn,
             locked,
@@ -247,6 +259,8 @@ async def capture_event(
             disposition=disposition,
             event_time=when,
             action=str(event.get("action") or "OBSERVE"),
+            quantity=quantity,
+            unit=None if quantity is None else locked.unit,
             details={
                 "partner": {"id": str(partner.partner_id), "name": partner.name},
                 "epcisEventID": event_id,
@@ -255,6 +269,67 @@ async def capture_event(
         chain_ids.append(appended.id)
     await q.set_chain_events(conn, captured_id, chain_ids)
     return True
+
+
+async def require_held(conn: asyncpg.Connection, partner: Partner, batch_ids: list[uuid.UUID]) -> None:
+    """A partner adds events only to our batches it holds (handed to it by their producer)."""
+    held = await q.held_batches(conn, partner.partner_id, batch_ids)
+    if any(b not in held for b in batch_ids):
+        raise Forbidden(
+            "this event names a batch of ours that was not handed to you: ask its producer to grant it",
+            code="batch_not_held",
+        )
+
+
+def partner_step(biz_step: str | None, disposition: str | None) -> str:
+    """The rules of the API's own events: a CBV step or a URI; commissioning, inspections and recalls are
+    recorded here by producers and authorities, never by a partner."""
+    step = biz_step or "other"
+    if not vocab.valid_step(step):
+        raise InvalidInput(f"'{step[:60]}' is not a CBV 2.0 bizStep or a URI", code="invalid_biz_step")
+    if disposition is not None and not vocab.valid_disposition(disposition):
+        raise InvalidInput(f"'{disposition[:60]}' is not a CBV 2.0 disposition or a URI", code="invalid_disposition")
+    if vocab.is_official(step, disposition) or step in PARTNER_RESERVED_STEPS:
+        raise InvalidInput(
+            "inspections, recalls and commissioning of our batches are recorded by authorities and producers here",
+            code="reserved_step",
+        )
+    return step
+
+
+async def quantities_by_batch(
+    conn: asyncpg.Connection, event: dict[str, Any]
+) -> dict[uuid.UUID, tuple[Decimal, str | None]]:
+    """(quantity, uom) the event's quantityList gives each of our batches, summed; one uom per batch."""
+    found: dict[uuid.UUID, tuple[Decimal, str | None]] = {}
+    for element in event.get("quantityList") or []:
+        if not isinstance(element, dict) or "quantity" not in element:
+            continue
+        keys = BatchKeys()
+        keys.add(str(element.get("epcClass")))
+        uom = element.get("uom")
+        for batch_id in await q.batches_named(conn, keys.lots, keys.codes, keys.serials):
+            before, before_uom = found.get(batch_id, (Decimal(0), uom))
+            if before_uom != uom:
+                raise InvalidInput("one batch is counted in one unit within an event", code="unit_mismatch")
+            found[batch_id] = (before + Decimal(str(element["quantity"])), uom)
+    return found
+
+
+def check_quantity(locked: bq.LockedBatch, given: tuple[Decimal, str | None] | None) -> Decimal | None:
+    """Like an event recorded through the API: the batch's own unit, no more than what exists of it."""
+    if given is None:
+        return None
+    quantity, uom = given
+    expected = vocab.UOM.get(locked.unit, locked.unit)
+    if uom not in (expected, locked.unit):
+        raise InvalidInput(f"this batch is counted in {locked.unit} (uom {expected})", code="unit_mismatch")
+    if quantity > locked.quantity_available:
+        raise InvalidInput(
+            f"only {plain_decimal(locked.quantity_available)} {locked.unit} of this batch exist",
+            code="quantity_exceeds_available",
+        )
+    return quantity
 
 
 async def process(

@@ -9,7 +9,7 @@ import msgspec
 
 from service.traceability.batches.queries import EVENT_COLUMNS
 from service.traceability.batches.schemas import EventRead
-from service.traceability.epcis.schemas import NamedQueryRead
+from service.traceability.epcis.schemas import HoldingRead, NamedQueryRead
 
 JOB_COLUMNS = (
     "id, partner_id, status, error_behaviour, event_count, captured, duplicates, errors, created_at, finished_at"
@@ -238,3 +238,62 @@ async def batch_names(conn: asyncpg.Connection, batch_ids: list[uuid.UUID]) -> l
         batch_ids,
     )
     return [dict(r) for r in rows]
+
+
+# --- holdings: which of our batches a partner may capture onto ---------------------------------------------
+
+
+async def insert_holding(
+    conn: asyncpg.Connection, partner_id: uuid.UUID, batch_id: uuid.UUID, granted_by: uuid.UUID
+) -> HoldingRead:
+    """Idempotent: granting again keeps the first grant."""
+    row = await conn.fetchrow(
+        """
+        with added as (
+            insert into partner_batch_holdings (partner_id, batch_id, granted_by) values ($1, $2, $3)
+            on conflict (partner_id, batch_id) do nothing
+            returning partner_id, batch_id, created_at
+        )
+        select a.partner_id, p.name as partner_name, a.batch_id, a.created_at from added a
+        join partners p on p.id = a.partner_id
+        union all
+        select h.partner_id, p.name, h.batch_id, h.created_at from partner_batch_holdings h
+        join partners p on p.id = h.partner_id
+        where h.partner_id = $1 and h.batch_id = $2
+        limit 1
+        """,
+        partner_id,
+        batch_id,
+        granted_by,
+    )
+    return msgspec.convert(dict(row), HoldingRead)  # type: ignore[arg-type]
+
+
+async def delete_holding(conn: asyncpg.Connection, partner_id: uuid.UUID, batch_id: uuid.UUID) -> bool:
+    deleted = await conn.fetchval(
+        "delete from partner_batch_holdings where partner_id = $1 and batch_id = $2 returning true",
+        partner_id,
+        batch_id,
+    )
+    return bool(deleted)
+
+
+async def holdings(conn: asyncpg.Connection, batch_id: uuid.UUID) -> list[HoldingRead]:
+    rows = await conn.fetch(
+        """
+        select h.partner_id, p.name as partner_name, h.batch_id, h.created_at
+        from partner_batch_holdings h join partners p on p.id = h.partner_id
+        where h.batch_id = $1 order by h.created_at, h.partner_id
+        """,
+        batch_id,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[HoldingRead])
+
+
+async def held_batches(conn: asyncpg.Connection, partner_id: uuid.UUID, batch_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    rows = await conn.fetch(
+        "select batch_id from partner_batch_holdings where partner_id = $1 and batch_id = any($2::uuid[])",
+        partner_id,
+        batch_ids,
+    )
+    return {r["batch_id"] for r in rows}

@@ -2,7 +2,8 @@
 signed, opaque nextPageToken, answered as an EPCISQueryDocument.
 
 A partner reads its own captured events (as it sent them, with recordTime) and the public chain events
-of the batches it holds (those its captures name), exported as `batches.epcis` exports them.
+of the batches it holds (handed to it by their producer, or named by its captures), exported as
+`batches.epcis` exports them.
 """
 
 import base64
@@ -10,6 +11,7 @@ import binascii
 import hashlib
 import hmac
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +42,23 @@ class EventQuery(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_
     match_any_epc_class: list[str] = msgspec.field(default_factory=list, name="MATCH_anyEPCClass")
     eq_biz_location: list[str] = msgspec.field(default_factory=list, name="EQ_bizLocation")
     eq_read_point: list[str] = msgspec.field(default_factory=list, name="EQ_readPoint")
+
+
+PAGING_PARAMETERS = frozenset({"perPage", "nextPageToken"})
+QUERY_PARAMETERS = frozenset(f.encode_name for f in msgspec.structs.fields(EventQuery)) | PAGING_PARAMETERS
+
+
+def refuse_unsupported(names: Iterable[str], supported: frozenset[str] = QUERY_PARAMETERS) -> None:
+    """EPCIS 2.0 (QueryParameterException): a parameter we do not apply is refused, never silently ignored,
+    since ignoring a filter answers with events the partner did not ask for."""
+    unsupported = sorted(set(names) - supported)
+    if unsupported:
+        raise InvalidInput(
+            f"query parameters not supported here: {', '.join(n[:60] for n in unsupported[:10])}; "
+            f"supported: {', '.join(sorted(supported))}",
+            code="query_parameter_not_supported",
+            status=400,
+        )
 
 
 EVENT_TYPES = frozenset(
@@ -100,7 +119,8 @@ def build_sql(
     sql = Sql(partner_id)
     own = ["e.partner_id = $1"]
     chain = [
-        "ev.batch_id in (select unnest(h.batch_ids) from epcis_events h where h.partner_id = $1)",
+        "(ev.batch_id in (select unnest(h.batch_ids) from epcis_events h where h.partner_id = $1)"
+        " or ev.batch_id in (select g.batch_id from partner_batch_holdings g where g.partner_id = $1))",
         "not exists (select 1 from epcis_events x where x.partner_id = $1 and x.chain_event_ids @> array[ev.id])",
     ]
 

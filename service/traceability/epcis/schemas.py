@@ -11,16 +11,21 @@ CaptureStatus = Literal["running", "succeeded", "failed"]
 
 
 class CaptureError(msgspec.Struct, kw_only=True, rename="camel", omit_defaults=True):
+    """One refused event as the REST binding's capture job lists it: an RFC 7807 problem (`type`, `title`),
+    plus which event (`eventIndex`, `eventId`) and our stable `code`."""
+
     event_index: int | None
     code: str
     detail: str
     event_id: str | None = None
+    type: str = ""
+    title: str = ""
 
 
 class CaptureJobRead(msgspec.Struct, kw_only=True, rename="camel"):
     """The capture job: `running`/`success` as the REST binding has them, `status` in plain words."""
 
-    capture_id: uuid.UUID
+    capture_id: uuid.UUID = msgspec.field(name="captureID")  # as the binding spells it
     status: CaptureStatus
     running: bool
     success: bool
@@ -57,6 +62,15 @@ class SubscriptionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     """Subscribe a saved query to a webhook: new matching events (and recalls of held batches, always) are POSTed."""
 
     dest: Annotated[str, Meta(min_length=8, max_length=2000, description="the webhook URL (http or https)")]
+    stream: bool | None = msgspec.field(default=None, name="stream")
+    signature_token: (
+        Annotated[
+            str,
+            Meta(min_length=16, max_length=200, description="the client's own HMAC key (else the server makes one)"),
+        ]
+        | None
+    ) = msgspec.field(default=None, name="signatureToken")
+    schedule: dict[str, Any] | None = msgspec.field(default=None, name="schedule")
 
 
 class SubscriptionRead(msgspec.Struct, kw_only=True):
@@ -88,3 +102,12 @@ class DeliveryRead(msgspec.Struct, kw_only=True):
     last_status: int | None = None
     last_error: str | None = None
     delivered_at: datetime | None = None
+
+
+class HoldingRead(msgspec.Struct, kw_only=True):
+    """A partner holds one of our batches: it may capture events (receiving, storing, selling...) onto it."""
+
+    partner_id: uuid.UUID
+    partner_name: str
+    batch_id: uuid.UUID
+    created_at: datetime

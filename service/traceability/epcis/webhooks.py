@@ -13,10 +13,12 @@ few minutes and an id it has already accepted: a replayed delivery fails both.
 Retries: exponential backoff with full jitter (`backoff * 2^(attempt-1) * uniform(0.5, 1.5)`) up to
 `webhook_max_attempts`; then the delivery is `dead` and stays visible to the partner.
 
-SSRF: the destination's host is resolved before every attempt and each address must be global
-(not loopback, private, link-local, multicast or reserved) unless `webhook_allow_hosts` names the host
-or address; redirects are not followed. Known limit: the HTTP client resolves the name again when it
-connects, so a DNS answer that changes between the check and the connection (rebinding) is not caught.
+SSRF: the destination's host is resolved once before every attempt and each address must be global
+(not loopback, private, link-local, multicast or reserved: so the cloud metadata address 169.254.169.254
+too) unless `webhook_allow_hosts` names the host or address; redirects are not followed. The request then
+goes to the address that was checked (the URL's host replaced by it, the name kept in the Host header and
+as the TLS server name, so certificates are still verified against the name): a DNS answer that changes
+between the check and the connection (rebinding) never reaches a second, unchecked address.
 """
 
 import asyncio
@@ -64,27 +66,55 @@ def allowed_hosts(settings: Settings) -> frozenset[str]:
     return frozenset(h.strip().lower() for h in settings.webhook_allow_hosts.split(",") if h.strip())
 
 
-async def check_destination(url: str, allow: frozenset[str]) -> None:
-    """Raise DestinationRefused unless the URL is http(s) to a host whose every address is public (or allowed)."""
+class Destination(msgspec.Struct, frozen=True):
+    """A webhook URL and the one address it was checked to resolve to; the request connects there."""
+
+    url: str
+    host: str
+    address: str
+
+
+async def check_destination(url: str, allow: frozenset[str]) -> Destination:
+    """Resolve the URL's host once; DestinationRefused unless it is http(s) to a host whose every address
+    is public (or the host or address is allowed). The first address is the one to connect to."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DestinationRefused("a webhook is an http or https URL with a host")
     if parts.username or parts.password:
         raise DestinationRefused("a webhook URL carries no user name or password")
     host = parts.hostname.lower()
-    if host in allow:
-        return
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, ValueError) as exc:
         raise DestinationRefused(f"the webhook's host does not resolve: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if str(address) in allow:
-            continue
-        if not address.is_global or address.is_multicast or address.is_reserved:
-            raise DestinationRefused(f"the webhook's host resolves to a non-public address ({address})")
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    if not addresses:
+        raise DestinationRefused("the webhook's host does not resolve")
+    if host not in allow:
+        for address in addresses:
+            if str(address) in allow:
+                continue
+            if not address.is_global or address.is_multicast or address.is_reserved:
+                raise DestinationRefused(f"the webhook's host resolves to a non-public address ({address})")
+    return Destination(url=url, host=host, address=str(addresses[0]))
+
+
+def pinned_request(
+    http: httpx.AsyncClient, destination: Destination, body: bytes, headers: dict[str, str]
+) -> httpx.Request:
+    """A POST to the checked address: no second DNS lookup; Host header and TLS server name keep the name."""
+    original = httpx.URL(destination.url)
+    host_header = original.host if original.port is None else f"{original.host}:{original.port}"
+    request = http.build_request(
+        "POST",
+        original.copy_with(host=destination.address),
+        content=body,
+        headers={**headers, "Host": host_header},
+    )
+    if original.scheme == "https":
+        request.extensions["sni_hostname"] = destination.host
+    return request
 
 
 def sign(secret: str, delivery_id: str, timestamp: str, body: bytes) -> str:
@@ -122,17 +152,39 @@ async def subscribe(
     query_id = await wq.query_id(conn, partner.partner_id, query_name)
     if query_id is None:
         raise NotFound("no saved query with this name: save it with POST /epcis/queries", code="query_not_found")
+    if data.schedule is not None or data.stream is False:
+        raise InvalidInput(
+            "only streaming subscriptions (`stream`: true, each new event pushed) are offered, no schedules",
+            code="subscription_schedule_not_supported",
+            status=400,
+        )
     try:
         await check_destination(data.dest, allowed_hosts(settings))
     except DestinationRefused as exc:
         raise InvalidInput(str(exc), code="webhook_destination_refused", status=400) from None
-    secret = secrets.token_urlsafe(32)
+    secret = data.signature_token or secrets.token_urlsafe(32)
     stored = await wq.insert_subscription(conn, partner.partner_id, query_id, data.dest, secret)
     return SubscriptionCreated(**msgspec.structs.asdict(stored), signing_secret=secret)
 
 
 async def list_subscriptions(conn: asyncpg.Connection, partner: Partner) -> list[SubscriptionRead]:
     return await wq.subscriptions(conn, partner.partner_id)
+
+
+async def query_subscriptions(conn: asyncpg.Connection, partner: Partner, query_name: str) -> list[SubscriptionRead]:
+    """The subscriptions of one saved query (REST binding: GET /queries/{queryName}/subscriptions)."""
+    if await wq.query_id(conn, partner.partner_id, query_name) is None:
+        raise NotFound("no saved query with this name", code="query_not_found")
+    return [s for s in await wq.subscriptions(conn, partner.partner_id) if s.query_name == query_name]
+
+
+async def query_subscription(
+    conn: asyncpg.Connection, partner: Partner, query_name: str, subscription_id: uuid.UUID
+) -> SubscriptionRead:
+    for found in await query_subscriptions(conn, partner, query_name):
+        if found.id == subscription_id:
+            return found
+    raise NotFound("no subscription with this id for this query", code="subscription_not_found")
 
 
 async def cancel(conn: asyncpg.Connection, partner: Partner, subscription_id: uuid.UUID) -> None:
@@ -176,7 +228,7 @@ async def send(
 ) -> tuple[int | None, str | None]:
     """One attempt: (HTTP status, error) — error None when the receiver answered 2xx."""
     try:
-        await check_destination(delivery.destination, allow)
+        destination = await check_destination(delivery.destination, allow)
     except DestinationRefused as exc:
         return None, str(exc)
     body = msgspec.json.encode(delivery.payload)
@@ -188,8 +240,9 @@ async def send(
         "Webhook-Timestamp": timestamp,
         "Webhook-Signature": sign(delivery.signing_secret, str(delivery.id), timestamp, body),
     }
+    headers["GS1-Signature"] = headers["Webhook-Signature"]  # where the REST binding says a signature goes
     try:
-        response = await http.post(delivery.destination, content=body, headers=headers)
+        response = await http.send(pinned_request(http, destination, body, headers))
     except httpx.TimeoutException:
         return None, "the receiver did not answer in time"
     except httpx.HTTPError as exc:
@@ -239,7 +292,13 @@ async def dispatch_once(pool: asyncpg.Pool, http: httpx.AsyncClient, settings: S
 async def dispatcher(pool: asyncpg.Pool, settings: Settings) -> AsyncIterator[None]:
     """The dispatcher task, for as long as the context lasts; its HTTP client closed after it."""
     stop = asyncio.Event()
-    http = httpx.AsyncClient(timeout=settings.webhook_timeout_seconds, follow_redirects=False)
+    # no kept-alive connections: a connection is opened to a checked address for one host name and its TLS
+    # certificate; pooled by address, it could be reused for another name at the same address
+    http = httpx.AsyncClient(
+        timeout=settings.webhook_timeout_seconds,
+        follow_redirects=False,
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
 
     async def loop() -> None:
         while not stop.is_set():

@@ -22,7 +22,7 @@ async def known_lot(client: f.Client, make_user: Any) -> tuple[dict[str, str], d
 
 async def test_receiving_joins_the_batch_chain_once(client: f.Client, make_user: Any, db: asyncpg.Connection) -> None:
     producer, lot, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     at = datetime.now(e.VN).replace(microsecond=500_000) + timedelta(seconds=2)
     doc = e.document(e.receiving(uri, at.isoformat()))  # no eventID: the server gives the hash ID
     job = await e.captured(client, partner, doc)
@@ -52,8 +52,8 @@ def uuid_of(row: dict[str, Any]) -> uuid.UUID:
 
 
 async def test_an_error_declaration_keeps_the_original_event_id(client: f.Client, make_user: Any) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     original = e.receiving(uri, e.moments(1)[0], eventID="urn:uuid:6b1a2c1e-0d7b-4c39-9a57-1f1f0e3f8a10")
     assert (await e.captured(client, partner, e.document(original)))["captured"] == 1
     declared = original | {"errorDeclaration": {"declarationTime": e.moments(2)[1], "reason": "incorrect_data"}}
@@ -65,8 +65,8 @@ async def test_an_error_declaration_keeps_the_original_event_id(client: f.Client
 async def test_an_invalid_document_stores_nothing_and_names_each_bad_event(
     client: f.Client, make_user: Any, db: asyncpg.Connection
 ) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     good = e.receiving(uri, e.moments(1)[0])
     bad_time = e.receiving(uri, "yesterday")
     bad_uri = e.receiving("not a uri", e.moments(1)[0])
@@ -86,8 +86,8 @@ async def test_an_invalid_document_stores_nothing_and_names_each_bad_event(
 async def test_a_rule_broken_by_one_event_rolls_back_the_rest(
     client: f.Client, make_user: Any, db: asyncpg.Connection
 ) -> None:
-    _, lot, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     good = e.receiving(uri, e.moments(1)[0])
     recall = e.receiving(uri, e.moments(2)[1], bizStep="holding", disposition="recalled")
     job = await e.captured(client, partner, e.document(good, recall))
@@ -107,8 +107,8 @@ async def test_too_many_events_or_too_large_a_body_is_refused(client: f.Client, 
 
 
 async def test_json_ld_with_a_bearer_token_is_captured(client: f.Client, make_user: Any) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     token = (await client.post("/epcis/token", headers=partner)).json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}", "Content-Type": "application/ld+json"}
     body = json.dumps(e.document(e.receiving(uri, e.moments(1)[0]))).encode()

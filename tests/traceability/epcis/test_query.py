@@ -24,9 +24,9 @@ def event_list(document: dict[str, Any]) -> list[dict[str, Any]]:
 async def test_a_partner_queries_its_receiving_by_lot_and_time(
     client: f.Client, make_user: Any, validator: Draft7Validator
 ) -> None:
-    _, _, uri = await known_lot(client, make_user)
+    producer, lot, uri = await known_lot(client, make_user)
     admin = await make_user("admin")
-    _, partner = await e.partner_client(client, admin)
+    _, partner = await e.partner_client(client, admin, holds=((producer, lot),))
     days = e.moments(4)
     other = "https://id.gs1.org/01/08930000000026/10/X1"  # a lot we do not know: stored, joins no chain
     job = await e.captured(
@@ -66,8 +66,8 @@ async def test_a_partner_queries_its_receiving_by_lot_and_time(
 async def test_pages_follow_a_tamper_checked_token(
     client: f.Client, make_user: Any, validator: Draft7Validator
 ) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     await e.captured(client, partner, e.document(*[e.receiving(uri, t) for t in e.moments(7)]))
     seen: list[str] = []
     url: str | None = "/epcis/events?eventType=ObjectEvent&EQ_bizStep=receiving&perPage=3"
@@ -98,8 +98,8 @@ async def test_bad_parameters_are_clear_problems(client: f.Client, make_user: An
 
 
 async def test_a_named_query_is_saved_and_rerun(client: f.Client, make_user: Any, validator: Draft7Validator) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     await e.captured(client, partner, e.document(e.receiving(uri, e.moments(1)[0])))
     saved = await client.post(
         "/epcis/queries",
@@ -128,7 +128,7 @@ async def test_a_named_query_is_saved_and_rerun(client: f.Client, make_user: Any
 async def test_the_resolver_points_partners_to_the_query_interface(
     client: f.Client, make_user: Any, validator: Draft7Validator
 ) -> None:
-    _, _, uri = await known_lot(client, make_user)
+    producer, lot, uri = await known_lot(client, make_user)
     description = (await client.get("/.well-known/gs1resolver")).json()
     assert description["epcisQueryInterface"] == "https://trace.example.vn/epcis/events"
     linkset = (await client.get("/01/08930000000019/10/L7?linkType=linkset")).json()
@@ -140,7 +140,7 @@ async def test_the_resolver_points_partners_to_the_query_interface(
         if "/epcis/events" in link["href"]
     ]
     assert len(hrefs) == 1
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     await e.captured(client, partner, e.document(e.receiving(uri, e.moments(1)[0])))
     found = await client.get(hrefs[0].removeprefix("https://trace.example.vn"), headers=partner)
     assert e.schema_errors(validator, found.json()) == []

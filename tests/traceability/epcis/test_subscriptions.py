@@ -54,8 +54,8 @@ async def history(client: f.Client, partner: dict[str, str], sub: dict[str, Any]
 
 
 async def test_new_events_and_a_recall_arrive_signed(client: f.Client, make_user: Any) -> None:
-    _, lot, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     first, second = e.moments(2)
     await e.captured(client, partner, e.document(e.receiving(uri, first)))  # before the subscription: not sent
     validator = e.official_validator()
@@ -66,6 +66,7 @@ async def test_new_events_and_a_recall_arrive_signed(client: f.Client, make_user
         secret = sub["signing_secret"]
         seen: set[str] = set()
         assert verify_signature(secret, headers, body, seen=seen)
+        assert headers["gs1-signature"] == headers["webhook-signature"]  # the REST binding's header too
         document = json.loads(body)
         assert e.schema_errors(validator, document) == []
         results = document["epcisBody"]["queryResults"]
@@ -99,8 +100,8 @@ async def test_new_events_and_a_recall_arrive_signed(client: f.Client, make_user
 
 
 async def test_a_failing_receiver_is_retried_then_dead_lettered(client: f.Client, make_user: Any) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     async with Receiver(status=500) as receiver:
         sub = await subscribed(client, partner, receiver.url)
         await e.captured(client, partner, e.document(e.receiving(uri, e.moments(1)[0])))
@@ -112,8 +113,8 @@ async def test_a_failing_receiver_is_retried_then_dead_lettered(client: f.Client
 
 
 async def test_a_slow_receiver_times_out_and_is_retried(client: f.Client, make_user: Any) -> None:
-    _, _, uri = await known_lot(client, make_user)
-    _, partner = await e.partner_client(client, await make_user("admin"))
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
     async with Receiver(delay=2.0) as receiver:
         sub = await subscribed(client, partner, receiver.url)
         await e.captured(client, partner, e.document(e.receiving(uri, e.moments(1)[0])))
@@ -132,3 +133,15 @@ async def test_webhooks_to_private_addresses_are_refused(client: f.Client, make_
     response = await client.post("/epcis/queries/all/subscriptions", json={"dest": dest}, headers=partner)
     f.assert_problem(response, 400, "webhook_destination_refused")
     assert (await client.get("/epcis/subscriptions", headers=partner)).json() == []
+
+
+async def test_a_webhook_named_by_host_is_delivered_to_its_checked_address(client: f.Client, make_user: Any) -> None:
+    """`localhost` resolves to 127.0.0.1, allowed here: the dispatcher connects there, Host keeps the name."""
+    producer, lot, uri = await known_lot(client, make_user)
+    _, partner = await e.partner_client(client, await make_user("admin"), holds=((producer, lot),))
+    async with Receiver() as receiver:
+        sub = await subscribed(client, partner, f"http://localhost:{receiver.port}/hooks/epcis")
+        await e.captured(client, partner, e.document(e.receiving(uri, e.moments(1)[0])))
+        [(headers, body)] = await receiver.wait_for(1)
+    assert headers["host"] == f"localhost:{receiver.port}"
+    assert verify_signature(sub["signing_secret"], headers, body)
