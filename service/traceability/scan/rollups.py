@@ -1,0 +1,84 @@
+"""Reads of the daily scan rollup (scan_daily) for the statistics: never the raw scans table.
+
+Counts are grouped by one dimension (product, batch, the producer's commune, product category) and a period
+(day, week or month, named by its first day). Who may see which organizations is access.py's rule.
+"""
+
+import uuid
+from datetime import date
+from typing import Literal
+
+import asyncpg
+import msgspec
+
+from service.traceability.access import VISIBLE_ORGS
+
+ScanDimension = Literal["product", "batch", "commune", "category"]
+
+# (key, label) per dimension: constant SQL, never user data; $6 is the language of product names
+_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "product": ("p.id::text", "coalesce(p.names ->> $6::text, p.names ->> 'vi')"),
+    "batch": ("b.id::text", "coalesce(p.names ->> $6::text, p.names ->> 'vi') || ' · ' || b.lot"),
+    "commune": ("coalesce(o.commune_code, '')", "coalesce(o.commune_name, '')"),
+    "category": ("p.category", "p.category"),
+}
+
+
+class ScanCount(msgspec.Struct, frozen=True, kw_only=True):
+    period: date
+    key: str
+    label: str
+    scans: int
+
+
+async def visible_organizations(conn: asyncpg.Connection, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organizations this user manages: their own and, for a cooperative, its member farms."""
+    return [row["id"] for row in await conn.fetch(VISIBLE_ORGS, user_id)]
+
+
+async def product_organization(conn: asyncpg.Connection, product_id: uuid.UUID) -> uuid.UUID | None:
+    value: uuid.UUID | None = await conn.fetchval("select organization_id from products where id = $1", product_id)
+    return value
+
+
+async def scans_by_period(
+    conn: asyncpg.Connection,
+    *,
+    org_ids: list[uuid.UUID] | None,
+    product_id: uuid.UUID | None,
+    since: date,
+    until: date,
+    bucket: str,
+    by: ScanDimension,
+    lang: str = "vi",
+) -> list[ScanCount]:
+    """Counted scans per period and dimension; org_ids None means every organization (the province)."""
+    key, label = _DIMENSIONS[by]
+    names = [lang] if "$6" in label else []  # PostgreSQL refuses a parameter the statement never uses
+    rows = await conn.fetch(
+        f"""
+        select date_trunc($4::text, d.day::timestamp)::date as period, {key} as key, {label} as label,
+               sum(d.scans)::bigint as scans
+        from scan_daily d
+        join batches b on b.id = d.batch_id
+        join products p on p.id = b.product_id
+        join organizations o on o.id = b.organization_id
+        where d.day between $2 and $3
+          and ($1::uuid[] is null or b.organization_id = any($1::uuid[]))
+          and ($5::uuid is null or p.id = $5)
+        group by 1, 2, 3
+        order by 1, 2
+        """,  # noqa: S608 - constant SQL fragments, values as parameters
+        org_ids,
+        since,
+        until,
+        bucket,
+        product_id,
+        *names,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[ScanCount])
+
+
+async def last_rollup_day(conn: asyncpg.Connection) -> date | None:
+    value: date | None = await conn.fetchval("select max(day) from scan_daily")
+    return value
