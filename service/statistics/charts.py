@@ -17,7 +17,8 @@ def column_chart(title: str, points: Sequence[tuple[str, int]], *, height: int =
     if not points:
         return ""
     top = max(v for _, v in points) or 1
-    plot_h = height - 24
+    top_pad = 16  # room for the highest value's label above the tallest bar
+    plot_h = height - 24 - top_pad
     step = WIDTH / len(points)
     bar_w = max(step * 0.8, 1.0)
     bars = []
@@ -25,14 +26,14 @@ def column_chart(title: str, points: Sequence[tuple[str, int]], *, height: int =
         h = plot_h * value / top
         x = i * step + (step - bar_w) / 2
         bars.append(
-            f'<rect x="{x:.1f}" y="{plot_h - h + 4:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{BAR}">'
+            f'<rect x="{x:.1f}" y="{top_pad + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{BAR}">'
             f"<title>{e(label)}: {value}</title></rect>"
         )
     first, last = points[0][0], points[-1][0]
     return (
         f'<svg viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-label="{e(title)}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{e(title)}</title>'
-        f'<line x1="0" y1="{plot_h + 4}" x2="{WIDTH}" y2="{plot_h + 4}" stroke="#888"/>'
+        f'<line x1="0" y1="{top_pad + plot_h}" x2="{WIDTH}" y2="{top_pad + plot_h}" stroke="#888"/>'
         f'<text x="2" y="12" font-size="11" fill="#333">{top}</text>'
         f"{''.join(bars)}"
         f'<text x="0" y="{height - 4}" font-size="11" fill="#333">{e(first)}</text>'

@@ -18,18 +18,21 @@ from service.core.db import DB
 from service.core.errors import Forbidden
 from service.core.html_page import BASE_CSS, e, html_document, html_response, page_language
 from service.statistics.charts import bar_chart, column_chart, table
-from service.statistics.schemas import Bucket
+from service.statistics.schemas import Bucket, ScanRow
 from service.statistics.service import PROVINCE_ROLES, download_stats, play_stats, scan_stats
 
 CSS = BASE_CSS + (
     "table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}"
-    "caption{text-align:left;font-weight:600;padding:.2rem 0}"
-    "th,td{text-align:left;padding:.25rem .3rem;border-bottom:1px solid #ddd}td:last-child{text-align:right}"
+    # the caption names the table for screen readers; the section's heading already says it on screen
+    "caption{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+    "th{white-space:nowrap}th,td{text-align:left;padding:.25rem .3rem;border-bottom:1px solid #ddd}"
+    "td:last-child{text-align:right}"
     ".ranges a{display:inline-block;margin:.2rem .5rem .2rem 0;padding:.35rem .6rem;border:1px solid #0b5cad;"
     "border-radius:.3rem;text-decoration:none}.ranges a[aria-current]{background:#0b5cad;color:#fff}"
     ".total{font-size:1.6rem;font-weight:700;margin:.2rem 0}"
 )
 RANGES = (7, 30, 90, 365)
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "zh": "中文", "ko": "한국어", "ja": "日本語", "fr": "Français"}
 Days = Annotated[int, QueryParameter(ge=1, le=3660, description="the last N days up to today")]
 
 CATEGORY = {
@@ -158,6 +161,16 @@ def _totals(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(summed.items(), key=lambda item: (-item[1], item[0]))
 
 
+def _totals_by_key(rows: list[ScanRow]) -> list[tuple[str, int]]:
+    """Summed per key (two products may share a name in one language), labelled by the key's name."""
+    summed: Counter[str] = Counter()
+    labels: dict[str, str] = {}
+    for row in rows:
+        summed[row.key] += row.scans
+        labels[row.key] = row.label or "—"
+    return sorted(((labels[k], v) for k, v in summed.items()), key=lambda item: (-item[1], item[0]))
+
+
 def _page(lang: str, title: str, body: str, t: dict[str, str]) -> Response[str]:
     footer = f"<footer>{e(t['note'])}</footer>"
     return html_response(
@@ -188,9 +201,9 @@ class StatisticsPagesController(Controller):
         per_period: Counter[date] = Counter()
         for row in by_product.rows:
             per_period[row.period] += row.scans
-        products = _totals([(r.label, r.scans) for r in by_product.rows])
-        batches = _totals([(r.label, r.scans) for r in by_batch.rows])
-        communes = _totals([(r.label or "—", r.scans) for r in by_commune.rows])
+        products = _totals_by_key(by_product.rows)
+        batches = _totals_by_key(by_batch.rows)
+        communes = _totals_by_key(by_commune.rows)
         b = t[bucket]
         body = _header(t, t["producer"], "/stats/producer", days, lang, since, until)
         body += _section(
@@ -226,7 +239,7 @@ class StatisticsPagesController(Controller):
         for d in downloads.rows:
             down_period[d.period] += d.downloads
         points = _totals([(f"{r.site} / {r.point}", r.plays) for r in plays.rows])
-        langs = _totals([(r.lang, r.plays) for r in plays.rows])
+        langs = _totals([(LANGUAGE_NAMES.get(r.lang, r.lang), r.plays) for r in plays.rows])
         b = t[bucket]
         body = _header(t, t["sites"], "/stats/sites", days, lang, since, until)
         body += _section(
