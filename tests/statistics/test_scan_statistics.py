@@ -122,3 +122,33 @@ async def test_csv_export_matches_the_json_and_is_safe_in_a_spreadsheet(
         ["period", "key", "label", "scans"],
         [today.replace(day=1).isoformat(), str(batch["product_id"]), '\'=HYPERLINK("http://x")', "9"],
     ]
+
+
+async def test_the_province_reads_the_area_summary_and_the_newest_days_live(
+    client: Client, db: asyncpg.Connection, make_user: UserFactory
+) -> None:
+    from service.traceability.scan.rollups import refresh_area_rollup
+
+    _, org = await farm(client, make_user)
+    batch = await stored_batch(db, uuid.UUID(org["id"]))
+    today = clock.today()
+    yesterday = today - timedelta(days=1)
+    await stored_daily_scans(db, batch["id"], {today - timedelta(days=2): 4, yesterday: 6, today: 9})
+    inspector = await make_user("inspector")
+    url = "/api/v1/statistics/scans?by=category"
+
+    async def province() -> list[tuple[str, int]]:
+        return [(r["period"], r["scans"]) for r in (await client.get(url, headers=inspector)).json()["rows"]]
+
+    expected = [((today - timedelta(days=2)).isoformat(), 4), (yesterday.isoformat(), 6), (today.isoformat(), 9)]
+    assert await province() == expected  # nothing summarised yet: all from scan_daily
+    assert await refresh_area_rollup(db, today) == 2  # complete days only
+    assert await db.fetchval("select complete_through from scan_area_daily_state") == yesterday
+    await db.execute("update scan_daily set scans = scans + 1 where day = $1", today)
+    expected[-1] = (today.isoformat(), 10)
+    assert await province() == expected  # summary up to yesterday, today live
+    # a late scan of yesterday (a spool replayed after midnight) is picked up by the next refresh's overlap
+    await db.execute("update scan_daily set scans = scans + 2 where day = $1", yesterday)
+    await refresh_area_rollup(db, today)
+    expected[1] = (yesterday.isoformat(), 8)
+    assert await province() == expected

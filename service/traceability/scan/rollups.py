@@ -5,7 +5,7 @@ Counts are grouped by one dimension (product, batch, the producer's commune, pro
 """
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Literal
 
 import asyncpg
@@ -53,6 +53,8 @@ async def scans_by_period(
     lang: str = "vi",
 ) -> list[ScanCount]:
     """Counted scans per period and dimension; org_ids None means every organization (the province)."""
+    if org_ids is None and product_id is None and (by == "category" or by == "commune"):
+        return await province_scans_by_period(conn, since=since, until=until, bucket=bucket, by=by)
     key, label = _DIMENSIONS[by]
     names = [lang] if "$6" in label else []  # PostgreSQL refuses a parameter the statement never uses
     rows = await conn.fetch(
@@ -77,6 +79,68 @@ async def scans_by_period(
         *names,
     )
     return msgspec.convert([dict(r) for r in rows], list[ScanCount])
+
+
+# the province-wide rows of a date range: the summary for complete days, scan_daily for the days after them
+_AREA_ROWS = """
+    with through as (select complete_through as day from scan_area_daily_state)
+    select a.day, a.category, a.commune_code, a.commune_name, a.scans
+    from scan_area_daily a, through
+    where a.day <= through.day and a.day between $1 and $2
+    union all
+    select d.day, p.category, coalesce(o.commune_code, ''), coalesce(o.commune_name, ''), d.scans
+    from scan_daily d
+    join batches b on b.id = d.batch_id
+    join products p on p.id = b.product_id
+    join organizations o on o.id = b.organization_id, through
+    where (through.day is null or d.day > through.day) and d.day between $1 and $2
+"""
+_AREA_KEYS = {"category": ("category", "category"), "commune": ("commune_code", "commune_name")}
+
+
+async def province_scans_by_period(
+    conn: asyncpg.Connection, *, since: date, until: date, bucket: str, by: Literal["category", "commune"]
+) -> list[ScanCount]:
+    """Province-wide counts per category or producer's commune, from the area summary (scan_area_daily)."""
+    key, label = _AREA_KEYS[by]
+    rows = await conn.fetch(
+        f"""
+        select date_trunc($3::text, r.day::timestamp)::date as period, r.{key} as key, max(r.{label}) as label,
+               sum(r.scans)::bigint as scans
+        from ({_AREA_ROWS}) as r (day, category, commune_code, commune_name, scans)
+        group by 1, 2
+        order by 1, 2
+        """,  # noqa: S608 - constant SQL fragments, values as parameters
+        since,
+        until,
+        bucket,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[ScanCount])
+
+
+async def refresh_area_rollup(conn: asyncpg.Connection, today: date, overlap_days: int = 3) -> int:
+    """Recompute the summary from the last complete day minus an overlap up to yesterday; returns rows written."""
+    async with conn.transaction():
+        through: date | None = await conn.fetchval("select complete_through from scan_area_daily_state for update")
+        start = through - timedelta(days=overlap_days) if through is not None else date.min
+        yesterday = today - timedelta(days=1)
+        await conn.execute("delete from scan_area_daily where day > $1", start)
+        status = await conn.execute(
+            """
+            insert into scan_area_daily (day, category, commune_code, commune_name, scans)
+            select d.day, p.category, coalesce(o.commune_code, ''), max(coalesce(o.commune_name, '')), sum(d.scans)
+            from scan_daily d
+            join batches b on b.id = d.batch_id
+            join products p on p.id = b.product_id
+            join organizations o on o.id = b.organization_id
+            where d.day > $1 and d.day <= $2
+            group by 1, 2, 3
+            """,
+            start,
+            yesterday,
+        )
+        await conn.execute("update scan_area_daily_state set complete_through = $1", yesterday)
+        return int(status.split()[-1])
 
 
 async def last_rollup_day(conn: asyncpg.Connection) -> date | None:
