@@ -81,19 +81,19 @@ async def scans_by_period(
     return msgspec.convert([dict(r) for r in rows], list[ScanCount])
 
 
-# the province-wide rows of a date range: the summary for complete days, scan_daily for the days after them
+# the province-wide rows of a date range: the summary for complete days ($1..$2), scan_daily after them ($3..$4);
+# plain date parameters, so both parts are index range scans
 _AREA_ROWS = """
-    with through as (select complete_through as day from scan_area_daily_state)
     select a.day, a.category, a.commune_code, a.commune_name, a.scans
-    from scan_area_daily a, through
-    where a.day <= through.day and a.day between $1 and $2
+    from scan_area_daily a
+    where a.day between $1 and $2
     union all
     select d.day, p.category, coalesce(o.commune_code, ''), coalesce(o.commune_name, ''), d.scans
     from scan_daily d
     join batches b on b.id = d.batch_id
     join products p on p.id = b.product_id
-    join organizations o on o.id = b.organization_id, through
-    where (through.day is null or d.day > through.day) and d.day between $1 and $2
+    join organizations o on o.id = b.organization_id
+    where d.day between $3 and $4
 """
 _AREA_KEYS = {"category": ("category", "category"), "commune": ("commune_code", "commune_name")}
 
@@ -103,15 +103,20 @@ async def province_scans_by_period(
 ) -> list[ScanCount]:
     """Province-wide counts per category or producer's commune, from the area summary (scan_area_daily)."""
     key, label = _AREA_KEYS[by]
+    through: date | None = await conn.fetchval("select complete_through from scan_area_daily_state")
+    summarised_until = min(until, through) if through is not None else since - timedelta(days=1)
+    live_since = max(since, through + timedelta(days=1)) if through is not None else since
     rows = await conn.fetch(
         f"""
-        select date_trunc($3::text, r.day::timestamp)::date as period, r.{key} as key, max(r.{label}) as label,
+        select date_trunc($5::text, r.day::timestamp)::date as period, r.{key} as key, max(r.{label}) as label,
                sum(r.scans)::bigint as scans
         from ({_AREA_ROWS}) as r (day, category, commune_code, commune_name, scans)
         group by 1, 2
         order by 1, 2
         """,  # noqa: S608 - constant SQL fragments, values as parameters
         since,
+        summarised_until,
+        live_since,
         until,
         bucket,
     )
