@@ -37,6 +37,7 @@ from service.traceability import public as traceability
 # on one day (or plays of one point in one language) could point at a single buyer or visitor.
 SUPPRESS_BELOW = 5
 MAX_RANGE_DAYS = 3660
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)  # no count is older; arithmetic on them never overflows
 DEFAULT_DAYS = 30
 PRODUCER_ROLES = ("farmer", "cooperative")
 PROVINCE_ROLES = ("inspector", "admin")
@@ -50,6 +51,9 @@ def suppressed(count: int) -> int | None:
 
 def date_range(since: date | None, until: date | None) -> tuple[date, date]:
     """By default the last 30 days up to today (Vietnam); at most ten years."""
+    for given in (since, until):
+        if given is not None and not EARLIEST <= given <= LATEST:
+            raise InvalidInput(f"dates must lie between {EARLIEST} and {LATEST}", code="invalid_range")
     until = until or clock.today()
     since = since or until - timedelta(days=DEFAULT_DAYS - 1)
     if since > until or (until - since).days > MAX_RANGE_DAYS:

@@ -101,6 +101,8 @@ async def test_weeks_and_months_and_ranges(client: Client, db: asyncpg.Connectio
         "invalid_range",
     )
     assert_problem(await client.get("/api/v1/statistics/scans?bucket=year", headers=headers), 400)
+    early = await client.get("/api/v1/statistics/scans?until=0001-01-05", headers=headers)
+    assert_problem(early, 422, "invalid_range")
     assert_problem(await client.get("/api/v1/statistics/scans?since=yesterday", headers=headers), 400)
 
 
