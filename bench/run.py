@@ -21,6 +21,7 @@ import httpx
 import msgspec
 
 from bench import faults, wrk
+from bench import statistics as bench_statistics
 from bench.seed_large import Fixture, seed_large
 from service.auth.guards import build_jwt_auth
 from service.core.db import EmbeddedPostgres
@@ -114,6 +115,7 @@ def main() -> int:
         server = subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=ROOT, start_new_session=True)
         wait_ready(base)
         rows, extras = run_scenarios(base, fixture, server.pid)
+        extras["province_overview"] = bench_statistics.province_overview(dsn, base, JWT_SECRET)
         if os.environ.get("BENCH_FAULTS"):  # opt-in (~2 min): PostgreSQL stopped under load, SIGTERM; bench/faults.py
             extras["faults"] = faults.measure(base, fixture, database, dsn, env, free_port(), ROOT)
         write_results(rows, extras)
@@ -411,6 +413,9 @@ def render_table(rows: list[Row], extras: dict[str, object]) -> str:
             f"| {verdict} ({label.get('seconds')} s; baseline meanwhile {during:,.0f} req/s, "
             f"p99 {label.get('baseline_during_p99_ms')} ms) |"
         )
+    overview = extras.get("province_overview")
+    if isinstance(overview, dict):
+        lines.append(bench_statistics.table_row(overview))
     rss = extras.get("rss_mb", [])
     if isinstance(rss, list) and rss:
         worst = max(rss)

@@ -17,7 +17,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
-from service import crosslinks, tourism, traceability
+from service import crosslinks, statistics, tourism, traceability
 from service.auth.admin_routes import UserAdminController
 from service.auth.guards import build_jwt_auth, provide_current_user
 from service.auth.routes import AuthController
@@ -77,7 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.jwt_auth = jwt_auth
-        app.state.open_datasets = [*traceability.open_datasets, *tourism.open_datasets]
+        app.state.open_datasets = [*traceability.open_datasets, *tourism.open_datasets, *statistics.open_datasets]
         yield
 
     app = Litestar(
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             *media_routes.route_handlers,
             *traceability.route_handlers,
             *tourism.route_handlers,
+            *statistics.route_handlers,
         ],
         dependencies={
             "db": Provide(provide_connection),

@@ -6,8 +6,28 @@ import asyncpg
 import msgspec
 
 from service.tourism.geo import bbox_around, haversine_m
+from service.tourism.guide.counts import (
+    DownloadCount,
+    PlayCount,
+    SiteRef,
+    downloads_by_period,
+    plays_by_period,
+    sites_for,
+)
 from service.tourism.languages import pick_language
 from service.tourism.sites import queries
+
+# the anonymous guide counts are offered to service/statistics as they are
+__all__ = [
+    "DownloadCount",
+    "NearbyPlace",
+    "PlayCount",
+    "SiteRef",
+    "downloads_by_period",
+    "plays_by_period",
+    "sites_for",
+    "sites_near",
+]
 
 NEAR_RADIUS_M = 50_000.0
 

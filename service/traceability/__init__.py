@@ -28,7 +28,7 @@ from service.traceability.registry.routes import (
     ProductController,
     TraceabilityOpenDataController,
 )
-from service.traceability.scan import partitions, scans
+from service.traceability.scan import partitions, rollups, scans
 from service.traceability.scan.caches import trace_cache_lifespan
 from service.traceability.scan.lifespan import scan_side_lifespan
 from service.traceability.scan.routes import route_handlers as scan_route_handlers
@@ -88,9 +88,15 @@ async def _purge_scan_dedup(ctx: JobContext) -> int:
         return await scans.purge_dedup_keys(conn, scans.CounterfeitRules().dedup_seconds)
 
 
+async def _refresh_scan_area_rollup(ctx: JobContext) -> int:
+    async with borrow(ctx.pool) as conn:
+        return await rollups.refresh_area_rollup(conn, clock.today())
+
+
 jobs: list[Job] = [
     Job("traceability.purge_idempotency_keys", 6 * 3600.0, _purge_idempotency_keys),
     Job("traceability.purge_scan_dedup", 3600.0, _purge_scan_dedup),
+    Job("traceability.refresh_scan_area_rollup", 600.0, _refresh_scan_area_rollup),
     Job("traceability.make_scan_partitions", 6 * 3600.0, _make_scan_partitions),
     Job("traceability.archive_scan_months", 24 * 3600.0, _archive_scan_months, timeout_seconds=6 * 3600.0),
 ]

@@ -12,15 +12,29 @@ from service.core.errors import NotFound
 from service.traceability.registry import queries
 from service.traceability.registry.communes import fold_for_search
 from service.traceability.registry.schemas import OrganizationPublic, ProducerSummary, ProductSummary
+from service.traceability.scan.rollups import (
+    ScanCount,
+    ScanDimension,
+    last_rollup_day,
+    product_organization,
+    scans_by_period,
+    visible_organizations,
+)
 
 __all__ = [
     "OrganizationPublic",
     "ProducerSummary",
     "ProductSummary",
+    "ScanCount",
+    "ScanDimension",
     "fold_for_search",
+    "last_rollup_day",
     "producer",
     "producers_near",
+    "product_organization",
+    "scans_by_period",
     "search_products",
+    "visible_organizations",
 ]
 
 

@@ -96,13 +96,18 @@ class PageReport(msgspec.Struct, kw_only=True):
     screenshot: str
 
 
-async def check_page(browser: Browser, url: str, name: str) -> tuple[PageReport, Page]:
+async def check_page(
+    browser: Browser, url: str, name: str, headers: dict[str, str] | None = None
+) -> tuple[PageReport, Page]:
     """Open url at 360x740 with the page's own CSP; record errors, width, size, a screenshot; then run axe.
 
     axe is injected in a second context that bypasses CSP (the pages allow no script at all, rightly).
+    `headers` go with every request (a signed-in page's bearer token).
     """
     ARTIFACTS.mkdir(exist_ok=True)
-    context = await browser.new_context(viewport=PHONE, device_scale_factor=1, locale="vi-VN")
+    context = await browser.new_context(
+        viewport=PHONE, device_scale_factor=1, locale="vi-VN", extra_http_headers=headers or {}
+    )
     page = await context.new_page()
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
@@ -114,7 +119,7 @@ async def check_page(browser: Browser, url: str, name: str) -> tuple[PageReport,
     shot = ARTIFACTS / f"{name}.png"
     await page.screenshot(path=str(shot), full_page=True)
 
-    audit = await browser.new_context(viewport=PHONE, bypass_csp=True, locale="vi-VN")
+    audit = await browser.new_context(viewport=PHONE, bypass_csp=True, locale="vi-VN", extra_http_headers=headers or {})
     audited = await audit.new_page()
     await audited.goto(url, wait_until="load")
     await audited.add_script_tag(path=str(AXE))

@@ -12,6 +12,7 @@ from litestar import Litestar
 
 from service.core.cache import InvalidatedCache
 from service.core.changes import ChangeFeed
+from service.tourism.guide.counts import GuideCounter
 from service.tourism.guide.index import SiteGuide
 
 
@@ -36,4 +37,11 @@ async def tourism_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.tourism_caches = TourismCaches(getattr(app.state, "change_feed", None))
     # printed A5 signs per (site, version, base URL): a site's new version makes new ones
     app.state.sign_sheets = {}
-    yield
+    # anonymous play and download counts, flushed in batches (counts.py)
+    counter = GuideCounter(app.state.pool)
+    app.state.guide_counter = counter
+    counter.start()
+    try:
+        yield
+    finally:
+        await counter.close()

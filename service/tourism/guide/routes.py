@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
 from service.tourism.guide.caches import TourismCaches
+from service.tourism.guide.counts import GuideCounter
 from service.tourism.guide.offline import current_offline_etag, etag_matches, offline_manifest
 from service.tourism.guide.schemas import GuideAnswer, PositionReport
 from service.tourism.guide.service import guide_position
@@ -27,7 +28,11 @@ class GuideController(Controller):
     async def position(self, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
         """What to play now at this position, and the next stop with distance and bearing."""
         caches: TourismCaches = state.tourism_caches
-        return await guide_position(state.pool, caches.guides, data, base_url(state))
+        answer = await guide_position(state.pool, caches.guides, data, base_url(state))
+        if answer.action == "play" and answer.play is not None:
+            counter: GuideCounter = state.guide_counter
+            counter.play(answer.site, answer.play.point, answer.play.lang)
+        return answer
 
     @get(
         "/sites/{slug:str}/offline",
@@ -47,4 +52,6 @@ class GuideController(Controller):
             if etag_matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "ETag": etag})
         manifest = await offline_manifest(state.pool, slug, lang, origin)
+        counter: GuideCounter = state.guide_counter
+        counter.download(slug)
         return Response(manifest, headers={**headers, "ETag": manifest.etag})

@@ -1,0 +1,59 @@
+"""Wire Structs of the statistics API: counts per period, with the range and bucket they answer."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+Bucket = Literal["day", "week", "month"]
+ScanBy = Literal["product", "batch", "commune", "category"]
+
+
+class ScanRow(msgspec.Struct, frozen=True, kw_only=True):
+    period: Annotated[date, Meta(description="first day of the day, ISO week (Monday) or month")]
+    key: str
+    label: str
+    scans: int
+
+
+class ScanStats(msgspec.Struct, kw_only=True):
+    scope: Literal["own", "province"]
+    since: date
+    until: date
+    bucket: Bucket
+    by: ScanBy
+    total: int
+    rows: list[ScanRow]
+
+
+class PlayRow(msgspec.Struct, frozen=True, kw_only=True):
+    period: date
+    site: str
+    point: str
+    lang: str
+    plays: int
+
+
+class PlayStats(msgspec.Struct, kw_only=True):
+    since: date
+    until: date
+    bucket: Bucket
+    sites: list[str]
+    total: int
+    rows: list[PlayRow]
+
+
+class DownloadRow(msgspec.Struct, frozen=True, kw_only=True):
+    period: date
+    site: str
+    downloads: int
+
+
+class DownloadStats(msgspec.Struct, kw_only=True):
+    since: date
+    until: date
+    bucket: Bucket
+    sites: list[str]
+    total: int
+    rows: list[DownloadRow]
