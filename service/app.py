@@ -15,7 +15,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from service import crosslinks, tourism, traceability
 from service.auth.admin_routes import UserAdminController
@@ -29,7 +29,7 @@ from service.core.dependencies import provide_base_url
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
-from service.core.observability import RequestIdMiddleware
+from service.core.observability import ObservabilityMiddleware, request_metrics
 from service.core.openapi import document_problems, summarise_operations
 from service.core.pdf import printing_lifespan
 from service.jobs import jobs_lifespan
@@ -66,12 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     settings.check()
     jwt_auth = build_jwt_auth(settings)
-    prometheus = PrometheusConfig(
-        app_name="trace_tour",
-        prefix="trace_tour",
-        group_path=True,
-        exclude=["^/metrics"],
-    )
+    metrics = request_metrics(prefix="trace_tour", app_name="trace_tour")
 
     @asynccontextmanager
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -111,7 +106,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             jobs_lifespan(scheduled_jobs),
         ],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
+        middleware=[DefineMiddleware(ObservabilityMiddleware, metrics=metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=["*"], expose_headers=["Link", "ETag", "X-Request-ID", "Location"]),
         compression_config=CompressionConfig(
