@@ -8,6 +8,7 @@ bench/results/latest.json, the table in bench/README.md (between the markers) an
 """
 
 import asyncio
+import base64
 import os
 import shutil
 import socket
@@ -86,8 +87,10 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     bare_port = free_port()
     bare_base = f"http://127.0.0.1:{bare_port}"
+    signing_key = base64.b64encode(os.urandom(32)).decode()
     settings = Settings(
         env="production",
+        log_signing_key=signing_key,
         database_url="postgresql://placeholder/none",
         jwt_secret=JWT_SECRET,
         public_base_url=base,
@@ -113,6 +116,8 @@ def main() -> int:
             "MEDIA_DIR": str(DATA / "media"),
             "LOG_LEVEL": "WARNING",
             "DB_POOL_MAX": "10",
+            # production refuses to start without the transparency log's key: a throwaway one per run
+            "LOG_SIGNING_KEY": signing_key,
         }
         server = subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=ROOT, start_new_session=True)
         bare = start_bare_app(bare_port)

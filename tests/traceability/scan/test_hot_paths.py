@@ -98,7 +98,7 @@ async def test_warm_answers_are_replayed_as_first_sent_and_every_scan_still_coun
 
     page = f"/trace/{batch['code']}"
     for accept in ("text/html", "application/json"):
-        one, two = (await client.get(page, headers={"Accept": accept}) for _ in range(2))
+        one, two = [await client.get(page, headers={"Accept": accept}) for _ in range(2)]
         assert one.content == two.content and one.headers["etag"] == two.headers["etag"]
         revalidated = await client.get(page, headers={"Accept": accept, "If-None-Match": one.headers["etag"]})
         assert revalidated.status_code == 304 and revalidated.headers["etag"] == one.headers["etag"]
