@@ -1,11 +1,13 @@
 """The application factory: routers, lifespan, plugins and error handlers in one place."""
 
 import hmac
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-from litestar import Litestar
+from litestar import Controller, Litestar, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
@@ -15,7 +17,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from service import crosslinks, statistics, tourism, traceability
 from service.auth.admin_routes import UserAdminController
@@ -28,7 +30,8 @@ from service.core.dependencies import provide_base_url
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
-from service.core.observability import RequestIdMiddleware
+from service.core.metrics_server import MULTIPROC_ENV, summed_registry
+from service.core.observability import ObservabilityMiddleware, request_metrics, worker_metrics_lifespan
 from service.core.open_data import OpenDataCatalogController
 from service.core.openapi import finish_lazily
 from service.core.pdf import printing_lifespan
@@ -55,10 +58,17 @@ def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
         )
 
 
-class MetricsController(PrometheusController):
+class MetricsController(Controller):
     path = "/metrics"
     include_in_schema = False
     guards = [metrics_guard]
+
+    @get(sync_to_thread=True)
+    def metrics(self) -> Response[bytes]:
+        """This worker's metrics, or every worker's summed where `serve` gives them one directory (METRICS_PORT)."""
+        directory = os.environ.get(MULTIPROC_ENV)
+        registry = summed_registry(Path(directory)) if directory else REGISTRY
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -66,12 +76,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     settings.check()
     jwt_auth = build_jwt_auth(settings)
-    prometheus = PrometheusConfig(
-        app_name="trace_tour",
-        prefix="trace_tour",
-        group_path=True,
-        exclude=["^/metrics"],
-    )
+    metrics = request_metrics(prefix="trace_tour", app_name="trace_tour")
 
     @asynccontextmanager
     async def state_lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -102,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         lifespan=[
             state_lifespan,
+            worker_metrics_lifespan,
             database_lifespan,
             change_feed_lifespan,
             auth_lifespan,
@@ -112,7 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             jobs_lifespan(scheduled_jobs),
         ],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[DefineMiddleware(RequestIdMiddleware), prometheus.middleware],
+        middleware=[DefineMiddleware(ObservabilityMiddleware, metrics=metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
         cors_config=CORSConfig(allow_origins=["*"], expose_headers=["Link", "ETag", "X-Request-ID", "Location"]),
         compression_config=CompressionConfig(

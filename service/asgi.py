@@ -1,5 +1,7 @@
 """The ASGI entry point for the production server (granian calls build() in each worker)."""
 
+import gc
+
 from litestar import Litestar
 
 from service.app import create_app
@@ -11,4 +13,9 @@ def build() -> Litestar:
     """Read the environment once, when the worker starts; never at import."""
     settings = Settings.from_env()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    app = create_app(settings)
+    # Everything imported and built so far lives as long as the worker: moved out of the collector's sight,
+    # so a full collection walks only what requests and caches made (it paused the guide's tail otherwise).
+    gc.collect()
+    gc.freeze()
+    return app

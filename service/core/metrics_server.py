@@ -6,6 +6,10 @@ prometheus_client multiprocess directory (PROMETHEUS_MULTIPROC_DIR: each process
 memory-mapped files there) and serves the sum of those files from the parent process, on a port that
 Fly's `[metrics]` scraper reaches over the private network and `[http_service]` never exposes. That is
 why this port needs no token; the main port's /metrics keeps METRICS_TOKEN, and also reports the sum.
+
+Request counts and latencies are kept by each worker as plain numbers (service/core/observability.py: no
+lock or file work per request); each worker writes them as requests_<prefix>_<pid>.json into the same
+directory every few seconds and on shutdown, and the sum below reads those too, so they lag by at most that.
 """
 
 import os
@@ -16,15 +20,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from wsgiref.simple_server import WSGIServer
 
+import msgspec
 from prometheus_client import CollectorRegistry, Metric, multiprocess, start_http_server
 from prometheus_client.registry import Collector
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+from service.core.observability import MULTIPROC_ENV, WorkerRequests, multiprocess_enabled, request_families
 
-
-def multiprocess_enabled() -> bool:
-    """True inside a worker of a `serve` that sums its workers' metrics."""
-    return bool(os.environ.get(MULTIPROC_ENV))
+__all__ = ["MULTIPROC_ENV", "metrics_port", "multiprocess_enabled", "summed_registry", "workers_metrics_dir"]
 
 
 @contextmanager
@@ -45,13 +47,28 @@ class LiveWorkersCollector(Collector):
         self.directory = directory
         self.summed = multiprocess.MultiProcessCollector(None, path=str(directory))  # type: ignore[no-untyped-call]
 
-    def collect(self) -> Iterable[Metric]:
+    def collect(self) -> Iterator[Metric]:
         for path in self.directory.glob("gauge_live*_*.db"):
             pid = int(path.stem.rsplit("_", 1)[1])
             if not _alive(pid):
                 multiprocess.mark_process_dead(pid, str(self.directory))  # type: ignore[no-untyped-call]
         collected: Iterable[Metric] = self.summed.collect()  # type: ignore[no-untyped-call]
-        return collected
+        yield from collected
+        yield from self.requests()
+
+    def requests(self) -> Iterable[Metric]:
+        """The request metrics the workers write as requests_<prefix>_<pid>.json (see observability)."""
+        by_series: dict[tuple[str, str], list[WorkerRequests]] = {}
+        for path in sorted(self.directory.glob("requests_*.json")):
+            try:
+                worker = msgspec.json.decode(path.read_bytes(), type=WorkerRequests)
+            except (OSError, msgspec.DecodeError):
+                continue  # a file removed or replaced under us: the next scrape reads it
+            if not _alive(int(path.stem.rsplit("_", 1)[1])):
+                worker.in_progress = []  # a dead worker's requests count; its "in progress" does not
+            by_series.setdefault((worker.prefix, worker.app_name), []).append(worker)
+        for (prefix, app_name), workers in by_series.items():
+            yield from request_families(prefix, app_name, workers)
 
 
 def _alive(pid: int) -> bool:

@@ -1,22 +1,35 @@
-"""Request ids, structured JSON logs and the Prometheus collectors that are not per-route."""
+"""Request ids, structured JSON logs, per-route request metrics and the Prometheus collectors of the pools."""
 
 import asyncio
+import bisect
+import contextlib
 import contextvars
+import itertools
 import logging
+import os
 import re
+import secrets
 import sys
 import time
-import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from prometheus_client import REGISTRY, Gauge
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
-from service.core.metrics_server import multiprocess_enabled
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def multiprocess_enabled() -> bool:
+    """True inside a worker of a `serve` that sums its workers' metrics (METRICS_PORT, core/metrics_server.py)."""
+    return bool(os.environ.get(MULTIPROC_ENV))
+
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -65,11 +78,174 @@ def configure_logging(level: str) -> None:
         logger.propagate = False
 
 
-class RequestIdMiddleware:
-    """Give every request an id (the client's X-Request-ID when sane), echo it, log one access line."""
+# Latency buckets of prometheus_client's default histogram (seconds), so dashboards read the same series.
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+_BUCKET_LABELS = (*(str(floatToGoString(b)) for b in _BUCKETS), "+Inf")  # type: ignore[no-untyped-call]
 
-    def __init__(self, app: ASGIApp) -> None:
+
+class _Series:
+    """Count, sum and bucket counts of one (route, method, status): plain numbers, no lock.
+
+    Only the event loop's thread touches them (one request at a time between awaits); a scrape reads them
+    from the same thread, so nothing can tear.
+    """
+
+    __slots__ = ("buckets", "count", "total")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.total = 0.0
+        self.buckets = [0] * (len(_BUCKETS) + 1)
+
+
+class _RouteSeries:
+    """Everything counted for one route template and method: resolved once, on the route's first request."""
+
+    __slots__ = ("by_status", "in_progress", "method", "path")
+
+    def __init__(self, method: str, path: str) -> None:
+        self.method = method
+        self.path = path
+        self.in_progress = 0
+        self.by_status: dict[int, _Series] = {}
+
+
+class RequestMetrics(Collector):
+    """Requests per route, method and status, their latency and the requests in progress.
+
+    The same series as Litestar's Prometheus middleware (`{prefix}_requests_total`,
+    `{prefix}_request_duration_seconds`, `{prefix}_requests_in_progress`, `{prefix}_requests_error_total`),
+    kept as plain numbers and turned into metric families only when /metrics is scraped.
+    """
+
+    def __init__(self, prefix: str, app_name: str) -> None:
+        self.prefix = prefix
+        self.app_name = app_name
+        self.routes: dict[tuple[str, str], _RouteSeries] = {}
+
+    def route(self, method: str, path: str) -> _RouteSeries:
+        key = (method, path)
+        found = self.routes.get(key)
+        if found is None:
+            found = self.routes[key] = _RouteSeries(method, path)
+        return found
+
+    def snapshot(self) -> "WorkerRequests":
+        """This worker's numbers as plain records (what a worker writes for the summing metrics port)."""
+        series = [
+            SeriesRecord(route.method, route.path, status, s.count, s.total, list(s.buckets))
+            for route in list(self.routes.values())
+            for status, s in list(route.by_status.items())
+        ]
+        progress = [(route.method, route.path, route.in_progress) for route in list(self.routes.values())]
+        return WorkerRequests(prefix=self.prefix, app_name=self.app_name, series=series, in_progress=progress)
+
+    def collect(self) -> Any:
+        yield from request_families(self.prefix, self.app_name, [self.snapshot()])
+
+
+class SeriesRecord(msgspec.Struct, array_like=True):
+    method: str
+    path: str
+    status: int
+    count: int
+    total: float
+    buckets: list[int]
+
+
+class WorkerRequests(msgspec.Struct, kw_only=True):
+    """One worker's request metrics, written to the multiprocess directory as requests_<pid>.json."""
+
+    prefix: str
+    app_name: str
+    series: list[SeriesRecord]
+    in_progress: list[tuple[str, str, int]]
+
+
+def request_families(prefix: str, app_name: str, workers: list[WorkerRequests]) -> Any:
+    """The metric families of one or more workers' numbers, summed per (method, path, status)."""
+    names = ["method", "path", "status_code", "app_name"]
+    merged: dict[tuple[str, str, int], SeriesRecord] = {}
+    progress: dict[tuple[str, str], int] = {}
+    for worker in workers:
+        for record in worker.series:
+            key = (record.method, record.path, record.status)
+            found = merged.get(key)
+            if found is None:
+                merged[key] = SeriesRecord(*key, record.count, record.total, list(record.buckets))
+            else:
+                found.count += record.count
+                found.total += record.total
+                found.buckets = [a + b for a, b in zip(found.buckets, record.buckets, strict=True)]
+        for method, path, running in worker.in_progress:
+            progress[(method, path)] = progress.get((method, path), 0) + running
+    total = CounterMetricFamily(f"{prefix}_requests", "Total requests", labels=names)
+    errors = CounterMetricFamily(f"{prefix}_requests_error", "Total errors in requests", labels=names)
+    duration = HistogramMetricFamily(f"{prefix}_request_duration_seconds", "Request duration, in seconds", labels=names)
+    in_progress = GaugeMetricFamily(
+        f"{prefix}_requests_in_progress", "Total requests currently in progress", labels=names
+    )
+    for (method, path), running in progress.items():
+        in_progress.add_metric([method, path, "200", app_name], running)
+    for record in merged.values():
+        labels = [record.method, record.path, str(record.status), app_name]
+        total.add_metric(labels, record.count)
+        if record.status >= 500:
+            errors.add_metric(labels, record.count)
+        cumulative = list(zip(_BUCKET_LABELS, itertools.accumulate(record.buckets), strict=True))
+        duration.add_metric(labels, cumulative, record.total)
+    yield total
+    yield errors
+    yield duration
+    yield in_progress
+
+
+_metrics: dict[tuple[str, str], RequestMetrics] = {}
+
+
+def request_metrics(prefix: str, app_name: str) -> RequestMetrics:
+    """One collector per process and prefix, registered once (apps built again in tests share it)."""
+    found = _metrics.get((prefix, app_name))
+    if found is None:
+        found = _metrics[(prefix, app_name)] = RequestMetrics(prefix, app_name)
+        REGISTRY.register(found)
+    return found
+
+
+class _Ids:
+    """Request ids: 16 random hex digits per worker, then a counter; as long as a uuid4 hex, far cheaper."""
+
+    def __init__(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.next = itertools.count(1).__next__
+
+
+_ids = _Ids()
+_ID_HEADER = b"x-request-id"
+
+
+class ObservabilityMiddleware:
+    """Request id (the client's X-Request-ID when sane, echoed), one access line, and the request metrics.
+
+    Pure ASGI, once per route (Litestar builds a stack per route): the route's labels are looked up on its
+    first request and kept; per request there is one closure, one header tuple and a few additions.
+    """
+
+    excluded_prefix = "/metrics"
+
+    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
         self.app = app
+        self.metrics = metrics
+        self._by_method: dict[str, _RouteSeries | None] = {}
+
+    def _route(self, scope: HTTPScope) -> _RouteSeries | None:
+        method: str = scope["method"]
+        found = self._by_method.get(method, False)
+        if found is False:
+            path: str = scope.get("path_template") or scope["path"]
+            found = None if path.startswith(self.excluded_prefix) else self.metrics.route(method, path)
+            self._by_method[method] = found
+        return found  # type: ignore[return-value]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -77,27 +253,39 @@ class RequestIdMiddleware:
             return
         rid = None
         for name, value in scope["headers"]:
-            if name == b"x-request-id":
+            if name == _ID_HEADER:
                 candidate = value.decode("latin-1")
                 rid = candidate if _SAFE_ID.match(candidate) else None
                 break
-        rid = rid or uuid.uuid4().hex
+        if rid is None:
+            rid = f"{_ids.prefix}{_ids.next():016x}"
         token = _request_id.set(rid)
+        id_header = (_ID_HEADER, rid.encode())
+        route = self._route(scope)
         started = time.perf_counter()
-        status = 0
+        status = 500  # an exception that escapes before any answer is counted as the 500 the server sends
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", []))
-                headers.append((b"x-request-id", rid.encode()))
-                message = {**message, "headers": headers}
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
+        if route is not None:
+            route.in_progress += 1
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            elapsed = time.perf_counter() - started
+            if route is not None:
+                route.in_progress -= 1
+                series = route.by_status.get(status)
+                if series is None:
+                    series = route.by_status[status] = _Series()
+                series.count += 1
+                series.total += elapsed
+                series.buckets[bisect.bisect_left(_BUCKETS, elapsed)] += 1
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "request",
@@ -106,7 +294,7 @@ class RequestIdMiddleware:
                             "method": scope.get("method"),
                             "path": scope.get("path"),
                             "status": status,
-                            "ms": round((time.perf_counter() - started) * 1000, 2),
+                            "ms": round(elapsed * 1000, 2),
                         }
                     },
                 )
@@ -194,3 +382,43 @@ def unwatch_pool(pool: Any) -> None:
         _pool_gauges.unwatch(pool)
     if _pool_collector is not None:
         _pool_collector.pools.pop(id(pool), None)
+
+
+REQUESTS_SNAPSHOT_SECONDS = 5.0
+
+
+def write_requests_snapshot(directory: str) -> None:
+    """Write this worker's request metrics next to prometheus_client's files (atomically: a scrape never reads half)."""
+    for metrics in list(_metrics.values()):
+        target = os.path.join(directory, f"requests_{metrics.prefix}_{os.getpid()}.json")
+        temporary = f"{target}.tmp"
+        with open(temporary, "wb") as out:
+            out.write(msgspec.json.encode(metrics.snapshot()))
+        os.replace(temporary, target)
+
+
+@asynccontextmanager
+async def worker_metrics_lifespan(_app: Any) -> AsyncIterator[None]:
+    """Where several workers are summed, each writes its request numbers every few seconds and on shutdown.
+
+    The requests are counted as plain numbers in the worker (no lock, no file on the hot path); the summing
+    side (service/core/metrics_server.py) reads these files beside prometheus_client's own.
+    """
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        yield
+        return
+
+    async def keep_writing() -> None:
+        while True:
+            await asyncio.sleep(REQUESTS_SNAPSHOT_SECONDS)
+            await asyncio.to_thread(write_requests_snapshot, directory)
+
+    task = asyncio.create_task(keep_writing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.to_thread(write_requests_snapshot, directory)

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 import msgspec
 import qrcode
 import qrcode.constants
+import qrcode.exceptions
 from msgspec import Meta
 from PIL import Image
 
@@ -58,6 +59,34 @@ def qr_matrix(
     code.make(fit=True)
     matrix: list[list[bool]] = code.get_matrix()
     return matrix
+
+
+class SheetEncoder:
+    """QR matrices for many contents of about the same length (a label sheet): one encoder, reused.
+
+    The version is fitted once, on the longest content, and the mask pattern is fixed (`qr_matrix(fast=True)`):
+    fitting and mask scoring were most of a 1,000-label sheet's time. A content that does not fit the
+    sheet's version (it cannot happen with equal-length serials) is fitted on its own.
+    """
+
+    def __init__(self, contents: list[str], *, quiet_zone: int = 4, error_correction: ErrorCorrection = "M") -> None:
+        self.code = qrcode.QRCode(border=quiet_zone, error_correction=_EC_LEVELS[error_correction], mask_pattern=0)
+        longest = max(contents, key=lambda c: len(c.encode("utf-8")), default="")
+        self.code.add_data(longest.encode("utf-8"))
+        self.code.best_fit()
+        self.version: int = self.code.version
+
+    def matrix(self, content: str) -> list[list[bool]]:
+        code = self.code
+        code.clear()
+        code.add_data(content.encode("utf-8"))
+        code.version = self.version
+        try:
+            code.make(fit=False)
+        except qrcode.exceptions.DataOverflowError:
+            code.make(fit=True)
+        matrix: list[list[bool]] = code.get_matrix()
+        return matrix
 
 
 def matrix_image(matrix: list[list[bool]], box: int) -> Image.Image:

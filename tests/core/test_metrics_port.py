@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from service.core.observability import REQUESTS_SNAPSHOT_SECONDS
 from service.settings import Settings
 
 TOKEN = "metrics-token-" + "m" * 16
@@ -91,7 +92,12 @@ async def test_the_metrics_port_sums_every_worker_and_the_main_port_keeps_its_to
             async with httpx.AsyncClient(base_url=base) as client:
                 assert (await client.get("/health/live")).status_code == 200
         async with httpx.AsyncClient(timeout=5) as client:
+            # workers write their request counts every few seconds (no file work per request): poll a little
             scraped = await client.get(f"http://127.0.0.1:{metrics_port}/metrics")
+            deadline = asyncio.get_running_loop().time() + 3 * REQUESTS_SNAPSHOT_SECONDS
+            while requests_to(scraped.text, "/health/live") < REQUESTS and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.5)
+                scraped = await client.get(f"http://127.0.0.1:{metrics_port}/metrics")
             assert scraped.status_code == 200
             assert requests_to(scraped.text, "/health/live") == REQUESTS
             pool = gauge(scraped.text, "db_pool_max_connections")

@@ -78,3 +78,30 @@ async def test_production_hides_metrics_without_a_token_and_the_schema_unless_en
     enabled = msgspec.structs.replace(production, schema_enabled=True)
     async with AsyncTestClient(app=create_app(enabled)) as client:
         assert (await client.get("/schema/openapi.json")).status_code == 200
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the Prometheus text exposition (0 when absent)."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_metrics_count_each_route_by_status_with_its_template(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    before = (await client.get("/metrics")).text
+    for _ in range(3):
+        assert (await client.get("/health/live")).status_code == 200
+    missing = "00000000-0000-0000-0000-000000000000"
+    assert (await client.get(f"/api/v1/batches/{missing}/qr.png")).status_code == 404
+    after = (await client.get("/metrics")).text
+    live = {"path": "/health/live", "method": "GET", "status_code": "200"}
+    total = "trace_tour_requests_total"
+    assert _sample(after, total, **live) - _sample(before, total, **live) == 3
+    qr = {"path": "/api/v1/batches/{batch_id}/qr.png", "status_code": "404"}
+    assert _sample(after, total, **qr) - _sample(before, total, **qr) == 1
+    bucket = {**live, "le": "+Inf"}
+    assert _sample(after, "trace_tour_request_duration_seconds_bucket", **bucket) == _sample(
+        after, "trace_tour_requests_total", **live
+    )
+    assert 'path="/metrics"' not in after, "the scrape itself is not counted"

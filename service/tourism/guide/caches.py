@@ -12,6 +12,7 @@ from litestar import Litestar
 
 from service.core.cache import InvalidatedCache
 from service.core.changes import ChangeFeed
+from service.core.prepared import Prepared
 from service.tourism.guide.counts import GuideCounter
 from service.tourism.guide.index import SiteGuide
 
@@ -20,6 +21,8 @@ class TourismCaches:
     def __init__(self, feed: ChangeFeed | None) -> None:
         self.site_versions: InvalidatedCache[str, int] = InvalidatedCache(feed, maxsize=512)
         self.guides: InvalidatedCache[str, SiteGuide] = InvalidatedCache(feed, maxsize=64)
+        # the encoded 304 of each site's offline pack per language: (ETag, answer)
+        self.offline_304: InvalidatedCache[str, dict[str, tuple[str, Prepared]]] = InvalidatedCache(feed, maxsize=512)
         if feed is not None:
             feed.subscribe(self.on_change)
 
@@ -27,9 +30,11 @@ class TourismCaches:
         if table == "tourism_sites":
             self.site_versions.evict(key)
             self.guides.evict(key)
+            self.offline_304.evict(key)
         elif table == "*":
             self.site_versions.clear()
             self.guides.clear()
+            self.offline_304.clear()
 
 
 @asynccontextmanager

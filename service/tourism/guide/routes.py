@@ -6,6 +6,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
+from service.core.prepared import Prepared
 from service.tourism.guide.caches import TourismCaches
 from service.tourism.guide.counts import GuideCounter
 from service.tourism.guide.offline import current_offline_etag, etag_matches, offline_manifest
@@ -46,11 +47,21 @@ class GuideController(Controller):
         """The offline manifest; 304 when If-None-Match carries the current ETag (no manifest is built)."""
         origin = base_url(state)
         headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-        if request.headers.get("if-none-match"):
+        if_none_match = request.headers.get("if-none-match")
+        if if_none_match:
             caches: TourismCaches = state.tourism_caches
-            etag = await current_offline_etag(state.pool, caches.site_versions, slug, lang, origin)
-            if etag_matches(request.headers.get("if-none-match"), etag):
-                return Response(b"", status_code=304, headers={**headers, "ETag": etag})
+            per_lang = caches.offline_304.get(slug)
+            if per_lang is not None and lang in per_lang:
+                etag, not_modified = per_lang[lang]
+            else:
+                token = caches.offline_304.token()
+                etag = await current_offline_etag(state.pool, caches.site_versions, slug, lang, origin)
+                not_modified = Prepared.of(Response(b"", status_code=304, headers={**headers, "ETag": etag}), request)
+                per_lang = caches.offline_304.get(slug) or {}
+                per_lang[lang] = (etag, not_modified)
+                caches.offline_304.put(slug, per_lang, token)
+            if etag_matches(if_none_match, etag):
+                return not_modified.response()
         manifest = await offline_manifest(state.pool, slug, lang, origin)
         counter: GuideCounter = state.guide_counter
         counter.download(slug)

@@ -19,6 +19,7 @@ from litestar import Litestar
 
 from service.core.cache import InvalidatedCache
 from service.core.changes import ChangeFeed
+from service.core.prepared import Prepared
 from service.traceability.scan.page_data import PageData, UnitInfo
 from service.traceability.scan.resolve import Target
 
@@ -28,10 +29,12 @@ _MAX_TRACKED = 200_000
 
 
 class PageEntry(msgspec.Struct, kw_only=True):
-    batch_id: uuid.UUID
+    batch_id: uuid.UUID  # the product's id on a product page (/p/{gtin}: not tracked per batch)
     data: PageData
     html: dict[str, str]  # rendered page per language, filled on first view
     version: str  # for ETags: changes whenever the entry is rebuilt
+    # encoded answers (routes/pages.py) per language, format and unit state: replayed while the entry lives
+    answers: dict[Any, Any] = msgspec.field(default_factory=dict)
 
 
 class TraceCaches:
@@ -47,6 +50,18 @@ class TraceCaches:
             feed, maxsize=50_000, ttl_seconds=1.0, stale_seconds=stale_seconds
         )
         self.qr_uris: InvalidatedCache[uuid.UUID, str] = InvalidatedCache(feed, maxsize=50_000, ttl_seconds=3600)
+        # encoded resolver answers (307 or linkset) per path, query and negotiation headers, with their target
+        self.answers: InvalidatedCache[tuple[str, str, str, str], tuple[Prepared, Target]] = InvalidatedCache(
+            feed, maxsize=50_000, ttl_seconds=300
+        )
+        # encoded QR images per batch and drawing options: (ETag, 200, 304)
+        self.qr_answers: InvalidatedCache[tuple[Any, ...], tuple[str, Prepared, Prepared]] = InvalidatedCache(
+            feed, maxsize=4_096, ttl_seconds=3600
+        )
+        # product pages (/p/{gtin}) read only product, producer, certificates and places: wide changes drop them
+        self.products: InvalidatedCache[str, PageEntry] = InvalidatedCache(
+            feed, maxsize=4_096, ttl_seconds=300, stale_seconds=stale_seconds
+        )
         self._by_batch: dict[uuid.UUID, set[tuple[str, Any]]] = {}
         if feed is not None:
             feed.subscribe(self.on_change)
@@ -64,7 +79,7 @@ class TraceCaches:
 
     def clear(self) -> None:
         self._by_batch.clear()
-        for cache in (self.targets, self.pages, self.units, self.qr_uris):
+        for cache in (self.targets, self.pages, self.units, self.qr_uris, self.products, self.answers, self.qr_answers):
             cache.clear()
 
     def on_change(self, table: str, key: str) -> None:

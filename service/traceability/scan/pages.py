@@ -7,7 +7,6 @@ other domain).
 
 import asyncio
 import logging
-import time
 import uuid
 
 import asyncpg
@@ -93,6 +92,7 @@ async def batch_page(
 
 async def product_page(
     pool: asyncpg.Pool,
+    caches: TraceCaches,
     gtin14: str,
     *,
     nearby_sites: NearbySites | None,
@@ -100,21 +100,34 @@ async def product_page(
     base_url: str,
     lot: str | None = None,
     serial: str | None = None,
-) -> tuple[PageData, str]:
-    """The product-level page a bare GTIN resolves to, and its version; NotFound for unknown GTINs.
+) -> tuple[PageEntry, float | None]:
+    """The product-level page a bare GTIN resolves to; NotFound for unknown GTINs.
 
-    With the lot or serial a shopper scanned (the resolver walked up because it is not registered), the page
-    says so; checked here again, so a hand-made URL cannot claim that a registered lot is unknown.
+    The plain page is kept in this worker's cache (answered stale, with its time, while the database is
+    away, like batch pages). With the lot or serial a shopper scanned (the resolver walked up because it is
+    not registered), the page says so; checked here each time, so a hand-made URL cannot claim that a
+    registered lot is unknown, and never cached (no notification names a lot that does not exist yet).
     """
-    async with borrow(pool) as conn:  # released before tourism is asked for nearby sites
-        data = await product_page_data(conn, gtin14)
-        lot_known, serial_known = (
-            await registered_qualifiers(conn, gtin14, lot, serial) if lot or serial else (True, True)
-        )
-    if data is None:
+
+    async def load() -> PageEntry | None:
+        async with borrow(pool) as conn:  # released before tourism is asked for nearby sites
+            data = await product_page_data(conn, gtin14)
+            lot_known, serial_known = (
+                await registered_qualifiers(conn, gtin14, lot, serial) if lot or serial else (True, True)
+            )
+        if data is None:
+            return None
+        if not lot_known or not serial_known:
+            data.not_registered = NotRegistered(lot=None if lot_known else lot, serial=None if serial_known else serial)
+        _photo_urls(data, base_url)
+        data.nearby = await nearby_places(nearby_sites, data, lang)
+        version = f"product|{uuid.uuid4().hex}|{lot}|{serial}"
+        return PageEntry(batch_id=data.product_id, data=data, html={}, version=version)
+
+    if lot or serial:
+        entry, as_of = await load(), None
+    else:
+        entry, as_of = await caches.products.get_or_stale(gtin14, load)
+    if entry is None:
         raise NotFound("no product has this GTIN", code="identifier_not_found")
-    if not lot_known or not serial_known:
-        data.not_registered = NotRegistered(lot=None if lot_known else lot, serial=None if serial_known else serial)
-    _photo_urls(data, base_url)
-    data.nearby = await nearby_places(nearby_sites, data, lang)
-    return data, f"product|{time.monotonic()}|{lot}|{serial}"
+    return entry, as_of

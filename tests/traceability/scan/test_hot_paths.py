@@ -10,7 +10,8 @@ from litestar.testing import AsyncTestClient
 
 from service.core.changes import ChangeFeed
 from service.traceability.scan.caches import TraceCaches
-from tests.support.factories import GTIN, stored_batch, stored_organization
+from tests.support.app import flush
+from tests.support.factories import GTIN, scan_count, stored_batch, stored_organization
 
 
 @pytest.fixture
@@ -72,3 +73,77 @@ async def test_a_change_while_the_listener_is_cut_off_is_not_missed(
         batch["id"],
     )
     assert 'id="recall"' in (await client.get(url)).text
+
+
+def _without_request_id(headers: Any) -> list[tuple[str, str]]:
+    return sorted((k, v) for k, v in headers.multi_items() if k != "x-request-id")
+
+
+async def test_warm_answers_are_replayed_as_first_sent_and_every_scan_still_counts(
+    app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
+) -> None:
+    await _feed_up(app)
+    resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
+    first, *again = [await client.get(resolver, follow_redirects=False) for _ in range(3)]
+    assert first.status_code == 307
+    for later in again:  # the encoded answer is replayed: same status, headers and body
+        assert (later.status_code, _without_request_id(later.headers), later.content) == (
+            first.status_code,
+            _without_request_id(first.headers),
+            first.content,
+        )
+        assert later.headers["x-request-id"] != first.headers["x-request-id"]
+    await flush(app)
+    assert await scan_count(db) == 3, "a replayed answer must still record its scan"
+
+    page = f"/trace/{batch['code']}"
+    for accept in ("text/html", "application/json"):
+        one, two = [await client.get(page, headers={"Accept": accept}) for _ in range(2)]
+        assert one.content == two.content and one.headers["etag"] == two.headers["etag"]
+        revalidated = await client.get(page, headers={"Accept": accept, "If-None-Match": one.headers["etag"]})
+        assert revalidated.status_code == 304 and revalidated.headers["etag"] == one.headers["etag"]
+        assert revalidated.content == b""
+    english = await client.get(page + "?lang=en")
+    assert english.headers["content-language"] == "en" and 'lang="en"' in english.text
+
+
+async def test_a_recall_drops_the_replayed_resolver_answer_and_page(
+    app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any], make_user: Any
+) -> None:
+    await _feed_up(app)
+    resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
+    page = f"/trace/{batch['code']}"
+    before = await client.get(page, headers={"Accept": "application/json"})
+    assert (await client.get(resolver, follow_redirects=False)).status_code == 307
+    caches: TraceCaches = app.state.trace_caches
+    assert len(caches.answers) == 1
+    inspector = await make_user("inspector")
+    recalled = await client.post(
+        f"/api/v1/batches/{batch['id']}/recall", json={"reason": "Dư lượng thuốc vượt ngưỡng"}, headers=inspector
+    )
+    assert recalled.status_code in (200, 201), recalled.text
+    assert len(caches.answers) == 0
+    after = await client.get(page, headers={"Accept": "application/json"})
+    assert after.json()["status"] == "recalled" and after.headers["etag"] != before.headers["etag"]
+    stale = await client.get(page, headers={"Accept": "application/json", "If-None-Match": before.headers["etag"]})
+    assert stale.status_code == 200, "an ETag from before the recall must not get a 304"
+
+
+async def test_product_pages_are_kept_per_worker_and_dropped_by_product_changes(
+    app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
+) -> None:
+    await _feed_up(app)
+    caches: TraceCaches = app.state.trace_caches
+    first = await client.get(f"/p/{GTIN}", headers={"Accept": "application/json"})
+    assert first.status_code == 200 and caches.products.get(GTIN) is not None
+    again = await client.get(
+        f"/p/{GTIN}", headers={"Accept": "application/json", "If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304, "a product page's ETag now holds while the page is unchanged"
+    await db.execute('update products set names = names || \'{"vi": "Chè mới"}\'::jsonb where gtin14 = $1', GTIN)
+    for _ in range(100):  # the notification reaches the worker
+        if caches.products.get(GTIN) is None:
+            break
+        await asyncio.sleep(0.02)
+    changed = await client.get(f"/p/{GTIN}", headers={"Accept": "application/json"})
+    assert changed.json()["product_names"]["vi"] == "Chè mới"

@@ -3,6 +3,7 @@
 import re
 from typing import Any
 
+import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from litestar import Litestar
@@ -12,7 +13,18 @@ from service.app import create_app
 from service.core.qr import matrix_image, qr_matrix
 from service.settings import Settings
 from service.traceability.identifiers.gs1 import random_code
-from service.traceability.scan.labels import Label, LabelSheet, render_label_sheet
+from service.traceability.scan.labels import (
+    COLS,
+    LABEL_H,
+    LABEL_W,
+    PAGE_W,
+    QR_MM,
+    ROWS,
+    TOP,
+    Label,
+    LabelSheet,
+    render_label_sheet,
+)
 from tests.support.app import UserFactory
 from tests.support.factories import BASE, GTIN, join_organization, stored_batch, stored_organization
 
@@ -100,6 +112,23 @@ def test_a_thousand_labels_make_one_sheet_of_42_pages() -> None:
 def test_label_codes_decode() -> None:
     uri = f"{BASE}/q/ABCDEFGHJKLMN/ABCDEFGHJKLMP"
     assert zxingcpp.read_barcodes(matrix_image(qr_matrix(uri, quiet_zone=2, fast=True), 4))[0].text == uri
+
+
+def test_printed_labels_decode_to_their_own_units() -> None:
+    """The sheet rendered to pixels at printer resolution: every code on a page reads back as its unit's URI."""
+    serials = [random_code(13) for _ in range(30)]
+    labels = [Label(f"{BASE}/01/{GTIN}/10/TC-2025%2F07/21/{s}", s) for s in serials]
+    pdf = pdfium.PdfDocument(render_label_sheet(LabelSheet(product_name="Chè", lot="TC-2025/07", labels=labels)))
+    read: list[str] = []
+    for page in pdf:
+        image = page.render(scale=300 / 72).to_pil()
+        px_per_mm = image.width / PAGE_W
+        for slot in range(COLS * ROWS):
+            x, y = (slot % COLS) * LABEL_W, TOP + (slot // COLS) * LABEL_H
+            box = (x, y, x + QR_MM + 4, y + LABEL_H)
+            crop = image.crop(tuple(round(v * px_per_mm) for v in box))
+            read.extend(code.text for code in zxingcpp.read_barcodes(crop))
+    assert read == [label.uri for label in labels]
 
 
 async def test_label_sheet_names_its_file_per_rfc_6266(

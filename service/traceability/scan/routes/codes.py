@@ -11,8 +11,9 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from service.auth.guards import CurrentUserDep
 from service.core.db import DB
 from service.core.errors import Unavailable
-from service.core.http_files import content_disposition
+from service.core.http_files import SKIP_COMPRESSION, content_disposition
 from service.core.pdf import FontMissing, PdfRenderer
+from service.core.prepared import Prepared
 from service.core.qr import (
     MAX_QUIET_ZONE,
     MAX_SIZE,
@@ -25,6 +26,7 @@ from service.core.qr import (
     etag_for,
 )
 from service.settings import Settings
+from service.traceability.scan.caches import TraceCaches
 from service.traceability.scan.labels import render_label_sheet
 from service.traceability.scan.scans import BatchScans, batch_scan_counts
 from service.traceability.scan.units import (
@@ -52,18 +54,44 @@ class BatchCodesController(Controller):
         quiet_zone: int,
         error_correction: ErrorCorrection,
     ) -> Response[Any]:
+        caches: TraceCaches = state.trace_caches
+        key = (batch_id, fmt, size, quiet_zone, error_correction)
+        found = caches.qr_answers.get(key)
+        if found is None:
+            found = await self._prepare_qr(request, state, key)
+        etag, ok, not_modified = found
+        return (not_modified if request.headers.get("if-none-match") == etag else ok).response()
+
+    async def _prepare_qr(
+        self, request: Request[Any, Any, Any], state: State, key: tuple[uuid.UUID, QRFormat, int, int, ErrorCorrection]
+    ) -> tuple[str, Prepared, Prepared]:
+        """Render (or take from the QR cache) once, and keep the encoded 200 and 304 for this batch and options."""
+        batch_id, fmt, size, quiet_zone, error_correction = key
         settings: Settings = state.settings
-        content = await batch_qr_content(state.pool, state.trace_caches, batch_id, settings.base_url)
+        caches: TraceCaches = state.trace_caches
+        token = caches.qr_answers.token()
+        content = await batch_qr_content(state.pool, caches, batch_id, settings.base_url)
         options = QROptions(size=size, quiet_zone=quiet_zone, error_correction=error_correction)
         etag = etag_for(content, fmt, options)
         headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
-        if request.headers.get("if-none-match") == etag:
-            return Response(b"", status_code=304, headers=headers)
         cache: QRCache = state.qr_cache
         data, _ = await cache.image(content, fmt, options)
-        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+        found = (
+            etag,
+            Prepared.of(Response(data, media_type=MEDIA_TYPES[fmt], headers=headers), request),
+            Prepared.of(Response(b"", status_code=304, headers=headers), request),
+        )
+        caches.qr_answers.put(key, found, token)
+        caches.track(batch_id, "qr_answers", key)
+        return found
 
-    @get("/{batch_id:uuid}/qr.png", operation_id="batch_qr_png", exclude_from_auth=True, cache_control=None)
+    @get(
+        "/{batch_id:uuid}/qr.png",
+        operation_id="batch_qr_png",
+        exclude_from_auth=True,
+        cache_control=None,
+        opt={SKIP_COMPRESSION: True},  # PNG is compressed already
+    )
     async def qr_png(
         self,
         request: Request[Any, Any, Any],

@@ -3,7 +3,7 @@
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import msgspec
 from litestar import Controller, Request, Response
@@ -16,6 +16,7 @@ from litestar.params import FromPath, QueryParameter
 from service.core import clock
 from service.core.db import DB
 from service.core.html_page import HTML_TYPE, html_response, page_language, wants_json
+from service.core.prepared import Prepared
 from service.settings import Settings
 from service.traceability.identifiers.digital_link import (
     parse_digital_link,
@@ -38,6 +39,15 @@ Qualifier = Annotated[
 ]
 
 
+_MAX_ANSWERS = 16
+
+
+class PreparedPage(NamedTuple):
+    etag: str
+    ok: Prepared
+    not_modified: Prepared
+
+
 def page_response(
     request: Request[Any, Any, Any],
     data: PageData,
@@ -46,18 +56,54 @@ def page_response(
     version: str,
     page_url: str,
     as_of: float | None = None,
+    answers: dict[Any, PreparedPage] | None = None,
 ) -> Response[Any]:
+    """The page as HTML or JSON, or 304; a fresh answer is encoded once per entry and language and replayed."""
     lang = page_language(request)
-    headers = {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache", **stale_headers(as_of)}
-    unit_key = "" if unit is None else f"{unit.scan_count}|{unit.counterfeit}|{unit.first_scanned_at}"
     as_json = wants_json(request)
+    unit_key = "" if unit is None else f"{unit.scan_count}|{unit.counterfeit}|{unit.first_scanned_at}"
+    if answers is None or as_of is not None:  # stale answers carry their age: never kept
+        etag, answer = _page_answer(request, data, html_cache, unit, version, page_url, as_of, lang, as_json, unit_key)
+        if request.headers.get("if-none-match") == etag:
+            return Response(b"", status_code=304, headers=_page_headers(etag, as_of))
+        return answer
+    key = (lang, as_json, unit_key)
+    prepared = answers.get(key)
+    if prepared is None:
+        etag, answer = _page_answer(request, data, html_cache, unit, version, page_url, None, lang, as_json, unit_key)
+        if len(answers) >= _MAX_ANSWERS:  # unit pages change key with every scan count: keep the newest few
+            answers.clear()
+        prepared = answers[key] = PreparedPage(
+            etag,
+            Prepared.of(answer, request),
+            Prepared.of(Response(b"", status_code=304, headers=_page_headers(etag, None)), request),
+        )
+    if request.headers.get("if-none-match") == prepared.etag:
+        return prepared.not_modified.response()
+    return prepared.ok.response()
+
+
+def _page_headers(etag: str, as_of: float | None) -> dict[str, str]:
+    return {"Vary": "Accept, Accept-Language", "Cache-Control": "no-cache", **stale_headers(as_of), "ETag": etag}
+
+
+def _page_answer(
+    request: Request[Any, Any, Any],
+    data: PageData,
+    html_cache: dict[str, str],
+    unit: UnitInfo | None,
+    version: str,
+    page_url: str,
+    as_of: float | None,
+    lang: str,
+    as_json: bool,
+    unit_key: str,
+) -> tuple[str, Response[Any]]:
     etag = '"' + hashlib.sha256(f"{version}|{lang}|{as_json}|{unit_key}".encode()).hexdigest()[:24] + '"'
-    headers["ETag"] = etag
-    if request.headers.get("if-none-match") == etag:
-        return Response(b"", status_code=304, headers=headers)
+    headers = _page_headers(etag, as_of)
     if as_json:
         body = msgspec.structs.replace(data, unit=unit)
-        return Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
+        return etag, Response(msgspec.json.encode(body), media_type="application/json", headers=headers)
     page = html_cache.get(lang)
     if page is None:
         page = render_page(data, lang=lang, page_url=page_url, today=clock.today())
@@ -67,7 +113,7 @@ def page_response(
     filled = fill_unit(page, unit, lang)
     if as_of is not None:
         filled = stale_note(filled, datetime.fromtimestamp(as_of, UTC), lang)
-    return Response(filled, media_type=HTML_TYPE, headers=headers)
+    return etag, Response(filled, media_type=HTML_TYPE, headers=headers)
 
 
 class ShopperPageController(Controller):
@@ -94,7 +140,7 @@ class ShopperPageController(Controller):
             base_url=settings.base_url,
         )
         page_url = rs.batch_page(settings.base_url, code, serial)
-        return page_response(request, entry.data, entry.html, unit, entry.version, page_url, as_of)
+        return page_response(request, entry.data, entry.html, unit, entry.version, page_url, as_of, entry.answers)
 
     @route(
         "/trace/{code:str}",
@@ -147,8 +193,9 @@ class ShopperPageController(Controller):
         """The product-level page a bare GTIN resolves to (saying so when the scanned lot or serial is unknown)."""
         link = _parse(parse_digital_link, f"/01/{gtin}")
         settings: Settings = state.settings
-        data, version = await pages.product_page(
+        entry, as_of = await pages.product_page(
             state.pool,
+            state.trace_caches,
             link.gtin,
             nearby_sites=nearby_sites,
             lang=page_language(request),
@@ -157,7 +204,8 @@ class ShopperPageController(Controller):
             serial=serial,
         )
         page_url = rs.product_page(settings.base_url, link.gtin)
-        return page_response(request, data, {}, None, version, page_url)
+        answers = None if lot or serial else entry.answers
+        return page_response(request, entry.data, entry.html, None, entry.version, page_url, as_of, answers)
 
     @route(
         "/producers/{org_id:uuid}",

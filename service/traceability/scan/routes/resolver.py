@@ -13,10 +13,12 @@ from litestar.params import FromPath
 
 from service.auth.guards import client_address
 from service.core.errors import NotFound
+from service.core.prepared import Prepared
 from service.settings import Settings
 from service.traceability.identifiers import compression as dlc
 from service.traceability.identifiers.digital_link import DigitalLink, ShortLink, parse_digital_link, parse_short_link
 from service.traceability.scan import resolve as rs
+from service.traceability.scan.caches import TraceCaches
 from service.traceability.scan.routes.common import _parse, per_method, stale_headers
 from service.traceability.scan.scans import ScanRecorder, coarse_position
 from service.traceability.scan.unknown import UnknownScanCounter
@@ -39,14 +41,58 @@ def _position(request: Request[Any, Any, Any]) -> tuple[float, float] | None:
     return coarse_position(f"{lat},{lon}") if lat and lon else None
 
 
+def _answer_key(request: Request[Any, Any, Any], path: str) -> tuple[str, str, str, str]:
+    """Everything a resolver answer varies on: the path as sent, the query, and the negotiation headers."""
+    headers = request.headers
+    return (
+        path,
+        request.scope["query_string"].decode("latin-1"),
+        headers.get("accept", ""),
+        headers.get("accept-language", ""),
+    )
+
+
+def _warm_answer(request: Request[Any, Any, Any], state: State, key: tuple[str, str, str, str]) -> Response[Any] | None:
+    """The encoded answer given before for the same key (its target still cached), with this scan recorded."""
+    caches: TraceCaches = state.trace_caches
+    found = caches.answers.get(key)
+    if found is None:
+        return None
+    prepared, target = found
+    _record(request, state, target)
+    return prepared.response()
+
+
+def _record(request: Request[Any, Any, Any], state: State, target: rs.Target) -> None:
+    if request.method == HttpMethod.GET and target.walked_up:
+        unknown: UnknownScanCounter = state.unknown_scans
+        unknown.record(target.product_id, lot=target.unknown_lot, serial=target.unknown_serial)
+    if request.method == HttpMethod.GET and target.batch_id is not None:
+        recorder: ScanRecorder = state.scan_recorder
+        recorder.record(
+            batch_id=target.batch_id,
+            unit_id=target.unit_id,
+            client_address=client_address(request),
+            user_agent=request.headers.get("user-agent", "")[:512],
+            position=_position(request),
+        )
+
+
 async def resolve(
     request: Request[Any, Any, Any],
     state: State,
     link: DigitalLink | ShortLink,
     compressed: dlc.Decompressed | None = None,
+    answer_key: tuple[str, str, str, str] | None = None,
 ) -> Response[Any]:
-    """Answer for `link`; a compressed request is answered as its uncompressed URI, plus Link owl:sameAs."""
+    """Answer for `link`; a compressed request is answered as its uncompressed URI, plus Link owl:sameAs.
+
+    With `answer_key`, a fresh 307 or linkset answer is kept encoded (tracked with its batch, so a change
+    to the batch drops it with the target) and replayed by `_warm_answer`.
+    """
     settings: Settings = state.settings
+    caches: TraceCaches = state.trace_caches
+    token = caches.answers.token()
     base = settings.base_url
     anchor = link.uri(base)
     carried = urlencode(compressed.query, quote_via=quote) if compressed is not None else ""
@@ -89,18 +135,11 @@ async def resolve(
             )
         query = "&".join(q for q in (carried, rs.forwarded_query(request.scope["query_string"].decode("latin-1"))) if q)
         response = Response(b"", status_code=307, headers={**headers, "Location": rs.with_query(chosen.href, query)})
-    if request.method == HttpMethod.GET and target.walked_up:
-        unknown: UnknownScanCounter = state.unknown_scans
-        unknown.record(target.product_id, lot=target.unknown_lot, serial=target.unknown_serial)
-    if request.method == HttpMethod.GET and target.batch_id is not None:
-        recorder: ScanRecorder = state.scan_recorder
-        recorder.record(
-            batch_id=target.batch_id,
-            unit_id=target.unit_id,
-            client_address=client_address(request),
-            user_agent=request.headers.get("user-agent", "")[:512],
-            position=_position(request),
-        )
+    if answer_key is not None and as_of is None and not target.walked_up:
+        caches.answers.put(answer_key, (Prepared.of(response, request), target), token)
+        if target.batch_id is not None:
+            caches.track(target.batch_id, "answers", answer_key)
+    _record(request, state, target)
     return response
 
 
@@ -114,11 +153,15 @@ async def resolve(
 async def resolve_gtin(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     """GS1 Digital Link resolver: redirect to the shopper page, a requested link type, or the linkset."""
     path = _raw_path(request)
+    key = _answer_key(request, path)
+    warm = _warm_answer(request, state, key)
+    if warm is not None:
+        return warm
     parts = path.strip("/").split("/")
     if len(parts) == 3 and dlc.PARTIAL_SEGMENT.fullmatch(parts[2]):  # /01/{gtin}/{compressed qualifiers}
         partial: dlc.Decompressed = _parse(dlc.decompress_qualifiers, parts[1], parts[2])
-        return await resolve(request, state, partial.link, partial)
-    return await resolve(request, state, _parse(parse_digital_link, path))
+        return await resolve(request, state, partial.link, partial, key)
+    return await resolve(request, state, _parse(parse_digital_link, path), answer_key=key)
 
 
 @route(
@@ -145,7 +188,12 @@ async def resolve_compressed(request: Request[Any, Any, Any], state: State, segm
 )
 async def resolve_short(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     """Short codes of products without a GTIN: the same answers as the Digital Link resolver."""
-    return await resolve(request, state, _parse(parse_short_link, _raw_path(request)))
+    path = _raw_path(request)
+    key = _answer_key(request, path)
+    warm = _warm_answer(request, state, key)
+    if warm is not None:
+        return warm
+    return await resolve(request, state, _parse(parse_short_link, path), answer_key=key)
 
 
 @get(
