@@ -61,7 +61,7 @@ class OpenDataCatalogController(Controller):
         base = state.settings.base_url
         providers: Sequence[tuple[Dataset, LastUpdated]] = state.open_datasets
         entries: list[DatasetEntry] = []
-        async with state.pool.acquire() as conn:
+        async with state.read_pool.acquire() as conn:
             for dataset, last_updated in providers:
                 entries.append(
                     DatasetEntry(

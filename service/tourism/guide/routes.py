@@ -27,7 +27,7 @@ class GuideController(Controller):
     async def position(self, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
         """What to play now at this position, and the next stop with distance and bearing."""
         caches: TourismCaches = state.tourism_caches
-        return await guide_position(state.pool, caches.guides, data, base_url(state))
+        return await guide_position(state.read_pool, caches.guides, data, base_url(state))
 
     @get(
         "/sites/{slug:str}/offline",
@@ -43,8 +43,8 @@ class GuideController(Controller):
         headers = {"Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
         if request.headers.get("if-none-match"):
             caches: TourismCaches = state.tourism_caches
-            etag = await current_offline_etag(state.pool, caches.site_versions, slug, lang, origin)
+            etag = await current_offline_etag(state.read_pool, caches.site_versions, slug, lang, origin)
             if etag_matches(request.headers.get("if-none-match"), etag):
                 return Response(b"", status_code=304, headers={**headers, "ETag": etag})
-        manifest = await offline_manifest(state.pool, slug, lang, origin)
+        manifest = await offline_manifest(state.read_pool, slug, lang, origin)
         return Response(manifest, headers={**headers, "ETag": manifest.etag})
