@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from bench import wrk
+from bench import scale, wrk
 from bench.seed_large import Fixture, seed_large
 from service.auth.guards import build_jwt_auth
 from service.core.db import EmbeddedPostgres
@@ -109,6 +109,7 @@ def main() -> int:
         started = time.perf_counter()
         fixture = asyncio.run(seed_large(dsn, settings))
         print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        grown = asyncio.run(scale.grow_and_measure(dsn, DATA / "scale-media")) if os.environ.get("BENCH_SCALE") else 0
         env = {
             **os.environ,
             "DATABASE_URL": dsn,
@@ -125,7 +126,7 @@ def main() -> int:
         server = subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=ROOT, start_new_session=True)
         wait_ready(base)
         rows, extras = run_scenarios(base, fixture, server.pid)
-        write_results(rows, extras)
+        write_results(rows, extras | ({"scale": grown} if grown else {}))
     finally:
         if server is not None and server.poll() is None:
             server.terminate()
@@ -409,7 +410,7 @@ def render_table(rows: list[Row], extras: dict[str, object]) -> str:
             f"| server memory after the run | | | | | | | ≤ 200 MB RSS per worker | "
             f"{'yes' if worst <= 200 else '**no**'} ({', '.join(f'{v:.0f}' for v in rss)} MB) |"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, *scale.table(extras.get("scale"))])
 
 
 def chart(rows: list[Row]) -> None:

@@ -165,7 +165,7 @@ class ReadPool:
                 extra={"fields": {"error": repr(exc), "retry_seconds": self.retry_seconds}},
             )
 
-    async def _replica_connection(self) -> PoolConnectionProxy[Any] | None:
+    async def _replica_connection(self) -> "PoolConnectionProxy[Any] | None":
         """A replica connection fit for a public read, or None (the primary answers; the reason is counted)."""
         if self.replica is None or not self.replica_in_use:
             if self.replica is not None:
