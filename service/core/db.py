@@ -126,10 +126,11 @@ class ReadPool:
         self.retry_seconds = retry_seconds
         self._down_until = 0.0  # monotonic; the replica is not tried before then
         self._down = False
-        self._pending_writes = 0  # notifications whose primary WAL position is still being asked
+        self._unplaced_write = False  # a write was heard of and the primary's WAL position is being asked
+        self._again = False  # another write was heard of while asking: ask once more
+        self._placing: asyncio.Task[None] | None = None  # one question in flight per worker, however many writes
         self._needed_lsn = 0  # the replica must have replayed this far before it answers
         self._replayed_lsn = 0  # the furthest replay position seen on the replica
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def replica_in_use(self) -> bool:
@@ -140,21 +141,28 @@ class ReadPool:
         """A write committed on the primary: reads go to the primary until the replica has replayed it."""
         if self.replica is None:
             return
-        self._pending_writes += 1
-        task = asyncio.get_running_loop().create_task(self._note_write_position())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._unplaced_write = True
+        if self._placing is None or self._placing.done():
+            self._placing = asyncio.get_running_loop().create_task(self._place_writes())
+        else:
+            self._again = True
 
-    async def _note_write_position(self) -> None:
+    async def _place_writes(self) -> None:
+        """The primary's WAL position, taken after every write heard of so far, is what the replica must reach."""
         try:
-            async with self.primary.acquire() as conn:
-                lsn = await conn.fetchval(_LSN.format("pg_current_wal_lsn()"))
-            self._needed_lsn = max(self._needed_lsn, int(lsn))
-        except Exception:  # position unknown: ask the replica for anything newer than what it has shown
-            log.warning("primary WAL position unavailable after a change", exc_info=True)
-            self._needed_lsn = max(self._needed_lsn, self._replayed_lsn + 1)
+            while True:
+                self._again = False
+                try:
+                    async with self.primary.acquire() as conn:
+                        lsn = await conn.fetchval(_LSN.format("pg_current_wal_lsn()"))
+                    self._needed_lsn = max(self._needed_lsn, int(lsn))
+                except Exception:  # position unknown: ask the replica for anything newer than it has shown
+                    log.warning("primary WAL position unavailable after a change", exc_info=True)
+                    self._needed_lsn = max(self._needed_lsn, self._replayed_lsn + 1)
+                if not self._again:
+                    break
         finally:
-            self._pending_writes -= 1
+            self._unplaced_write = False
 
     def _left_alone(self, exc: BaseException) -> None:
         self._down_until = time.monotonic() + self.retry_seconds
@@ -171,7 +179,7 @@ class ReadPool:
             if self.replica is not None:
                 REPLICA_FALLBACKS.labels("unreachable").inc()
             return None
-        if self._pending_writes:
+        if self._unplaced_write:
             REPLICA_FALLBACKS.labels("catching_up").inc()
             return None
         try:
@@ -237,8 +245,8 @@ class ReadPool:
             return await query(cast(asyncpg.Connection, primary_conn))
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
+        if self._placing is not None:
+            self._placing.cancel()
         if self.replica is not None:
             unwatch_pool(self.replica)
             try:
