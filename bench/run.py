@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import msgspec
 
-from bench import faults, wrk
+from bench import faults, scale, wrk
 from bench import statistics as bench_statistics
 from bench.report import Row, Summary, render_table, summarise, target
 from bench.seed_large import Fixture, seed_large
@@ -105,6 +105,7 @@ def main() -> int:
         started = time.perf_counter()
         fixture = asyncio.run(seed_large(dsn, settings))
         print(f"seeded in {time.perf_counter() - started:.0f} s", flush=True)
+        grown = asyncio.run(scale.grow_and_measure(dsn, DATA / "scale-media")) if os.environ.get("BENCH_SCALE") else 0
         env = server_env(dsn, port, base, signing_key)
         server = subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=ROOT, start_new_session=True)
         bare = start_bare_app(bare_port)
@@ -114,6 +115,8 @@ def main() -> int:
         extras["province_overview"] = bench_statistics.province_overview(dsn, base, JWT_SECRET)
         if os.environ.get("BENCH_FAULTS"):  # opt-in (~2 min): PostgreSQL stopped under load, SIGTERM; bench/faults.py
             extras["faults"] = faults.measure(base, fixture, database, dsn, env, free_port(), ROOT)
+        if grown:
+            extras["scale"] = grown
         write_results(runs, extras)
     finally:
         for process in (server, bare):

@@ -25,7 +25,7 @@ from service.auth.guards import build_jwt_auth, provide_current_user
 from service.auth.routes import AuthController
 from service.auth.sessions import auth_lifespan
 from service.core.changes import change_feed_lifespan
-from service.core.db import database_lifespan, provide_connection
+from service.core.db import database_lifespan, provide_connection, provide_read_connection
 from service.core.dependencies import provide_base_url
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies={
             "db": Provide(provide_connection),
+            "read_db": Provide(provide_read_connection),
             "current_user": Provide(provide_current_user, sync_to_thread=False),
             "base_url": Provide(provide_base_url, sync_to_thread=False),
             "partner": Provide(provide_partner),

@@ -35,6 +35,11 @@ class ConfigError(Exception):
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     env: Env = "development"
     database_url: str | None = None
+    # A hot-standby replica of DATABASE_URL for public reads that tolerate a little lag (core/db.py ReadPool);
+    # none: every read goes to the primary. While it is unreachable reads fall back to the primary, and it is
+    # tried again every replica_retry_seconds.
+    database_replica_url: str | None = None
+    replica_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 5.0
     pg_data_dir: str = "./var/pg"
     db_pool_min: Annotated[int, Meta(ge=0)] = 1
     db_pool_max: Annotated[int, Meta(ge=1)] = 10

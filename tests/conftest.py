@@ -24,6 +24,9 @@ from tests.support.factories import AUTHORITY, join_authority
 
 TEST_JWT_SECRET = "test-secret-0123456789-0123456789-abcdef"
 
+# fixtures started only by the tests that ask for them (a hot-standby replica for tests/core/test_read_replica.py)
+pytest_plugins = ["tests.support.replica"]
+
 
 def with_database(dsn: str, name: str) -> str:
     """Same server, another database: swap the path of the DSN."""

@@ -127,7 +127,7 @@ async def published_datasets(state: State) -> list[PublishedDataset]:
     base = state.settings.base_url
     providers: Sequence[tuple[Dataset, LastUpdated]] = state.open_datasets
     published: list[PublishedDataset] = []
-    async with state.pool.acquire() as conn:
+    async with state.read_pool.acquire() as conn:  # public: a replica's slight lag is fine
         for dataset, last_updated in providers:
             published.append(
                 PublishedDataset(dataset=dataset, url=f"{base}{dataset.path}", last_updated=await last_updated(conn))

@@ -130,6 +130,9 @@ async def change_feed_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Runs after the database lifespan, which leaves the DSN it settled on in app.state.dsn."""
     feed = ChangeFeed(app.state.dsn)
     app.state.change_feed = feed
+    read_pool = getattr(app.state, "read_pool", None)
+    if read_pool is not None:  # a write this worker hears of sends public reads to the primary until replayed
+        feed.subscribe(read_pool.on_change)
     feed.start()
     try:
         yield

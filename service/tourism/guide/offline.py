@@ -9,7 +9,7 @@ import hashlib
 import asyncpg
 
 from service.core.cache import InvalidatedCache
-from service.core.db import borrow
+from service.core.db import AnyPool, borrow
 from service.core.errors import NotFound
 from service.tourism.guide.schemas import OfflineFile, OfflineManifest
 from service.tourism.languages import check_language, pick_language
@@ -43,7 +43,7 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 async def current_offline_etag(
-    pool: asyncpg.Pool, versions: InvalidatedCache[str, int], slug: str, lang: str, base_url: str
+    pool: AnyPool, versions: InvalidatedCache[str, int], slug: str, lang: str, base_url: str
 ) -> str:
     """The ETag the pack would have now, from the cached site version (read once per change per worker)."""
     check_language(lang)
@@ -58,7 +58,7 @@ async def current_offline_etag(
     return offline_etag(slug, version, lang, base_url)
 
 
-async def offline_manifest(pool: asyncpg.Pool, slug: str, lang: str, base_url: str) -> OfflineManifest:
+async def offline_manifest(pool: AnyPool, slug: str, lang: str, base_url: str) -> OfflineManifest:
     """The whole pack, built on a borrowed connection (only when the client's ETag is not current)."""
     async with borrow(pool) as conn:
         return await build_manifest(conn, slug, lang, base_url)

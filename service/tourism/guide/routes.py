@@ -29,7 +29,7 @@ class GuideController(Controller):
     async def position(self, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
         """What to play now at this position, and the next stop with distance and bearing."""
         caches: TourismCaches = state.tourism_caches
-        answer = await guide_position(state.pool, caches.guides, data, base_url(state))
+        answer = await guide_position(state.read_pool, caches.guides, data, base_url(state))
         if answer.action == "play" and answer.play is not None:
             counter: GuideCounter = state.guide_counter
             counter.play(answer.site, answer.play.point, answer.play.lang)
@@ -55,14 +55,14 @@ class GuideController(Controller):
                 etag, not_modified = per_lang[lang]
             else:
                 token = caches.offline_304.token()
-                etag = await current_offline_etag(state.pool, caches.site_versions, slug, lang, origin)
+                etag = await current_offline_etag(state.read_pool, caches.site_versions, slug, lang, origin)
                 not_modified = Prepared.of(Response(b"", status_code=304, headers={**headers, "ETag": etag}), request)
                 per_lang = caches.offline_304.get(slug) or {}
                 per_lang[lang] = (etag, not_modified)
                 caches.offline_304.put(slug, per_lang, token)
             if etag_matches(if_none_match, etag):
                 return not_modified.response()
-        manifest = await offline_manifest(state.pool, slug, lang, origin)
+        manifest = await offline_manifest(state.read_pool, slug, lang, origin)
         counter: GuideCounter = state.guide_counter
         counter.download(slug)
         return Response(manifest, headers={**headers, "ETag": manifest.etag})

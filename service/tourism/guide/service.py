@@ -8,11 +8,10 @@ grid (guide/index.py, dropped on any change to the site); haversine and the zone
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import msgspec
 
 from service.core.cache import InvalidatedCache
-from service.core.db import borrow
+from service.core.db import AnyPool, borrow
 from service.core.errors import NotFound
 from service.tourism.geo import bearing_deg, haversine_m, point_in_ring
 from service.tourism.guide.index import Candidate, SiteGuide, load_site_guide
@@ -139,7 +138,7 @@ def guide_answer(guide: SiteGuide, report: PositionReport, base_url: str) -> Gui
 
 
 async def guide_position(
-    pool: asyncpg.Pool, cache: InvalidatedCache[str, SiteGuide], report: PositionReport, base_url: str
+    pool: AnyPool, cache: InvalidatedCache[str, SiteGuide], report: PositionReport, base_url: str
 ) -> GuideAnswer:
     """Answer from the cached index of the site; the database is read only when the cache has no index."""
 

@@ -1,4 +1,7 @@
-"""Public read routes of heritage content (published only): sites, points, tours, GeoJSON and search."""
+"""Public read routes of heritage content (published only): sites, points, tours, GeoJSON and search.
+
+All read through `read_db` (the replica when there is a fit one): published content tolerates a little lag.
+"""
 
 from typing import Annotated
 
@@ -7,7 +10,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, SkipValidation
 
-from service.core.db import DB
+from service.core.db import ReadDB
 from service.tourism.languages import check_language
 from service.tourism.params import LangQuery, base_url
 from service.tourism.ports import NearbyProducers, ProductSearch
@@ -22,10 +25,10 @@ class SitesController(Controller):
     tags = ["tourism: sites"]
 
     @get("/sites", operation_id="list_sites", summary="List heritage sites", exclude_from_auth=True)
-    async def list_sites(self, db: DB, state: State, lang: LangQuery = "vi") -> list[SiteSummary]:
+    async def list_sites(self, read_db: ReadDB, state: State, lang: LangQuery = "vi") -> list[SiteSummary]:
         """Published heritage sites, in the asked language when written in it."""
         check_language(lang)
-        return await service.published_site_summaries(db, base_url(state), lang)
+        return await service.published_site_summaries(read_db, base_url(state), lang)
 
     @get(
         "/sites.geojson",
@@ -34,15 +37,15 @@ class SitesController(Controller):
         exclude_from_auth=True,
         media_type=GEOJSON_MIME,
     )
-    async def sites_geojson(self, db: DB, state: State, lang: LangQuery = "vi") -> FeatureCollection:
+    async def sites_geojson(self, read_db: ReadDB, state: State, lang: LangQuery = "vi") -> FeatureCollection:
         """Sites, points with their zone radius, and tours as an RFC 7946 FeatureCollection."""
         check_language(lang)
-        return await sites_feature_collection(db, lang, base_url(state))
+        return await sites_feature_collection(read_db, lang, base_url(state))
 
     @get("/sites/{slug:str}", operation_id="get_site", summary="Get a heritage site", exclude_from_auth=True)
     async def get_site(
         self,
-        db: DB,
+        read_db: ReadDB,
         state: State,
         slug: FromPath[str],
         nearby_producers: NamedDependency[SkipValidation[NearbyProducers | None]] = None,
@@ -50,7 +53,7 @@ class SitesController(Controller):
     ) -> SitePublic:
         """One published site with its points, tracks, tours and nearby OCOP producers."""
         check_language(lang)
-        return await service.published_site_view(db, slug, base_url(state), lang, nearby_producers)
+        return await service.published_site_view(read_db, slug, base_url(state), lang, nearby_producers)
 
     @get(
         "/sites/{slug:str}/points",
@@ -58,23 +61,25 @@ class SitesController(Controller):
         summary="List a site's points of interest",
         exclude_from_auth=True,
     )
-    async def list_points(self, db: DB, state: State, slug: FromPath[str], lang: LangQuery = "vi") -> list[PointPublic]:
+    async def list_points(
+        self, read_db: ReadDB, state: State, slug: FromPath[str], lang: LangQuery = "vi"
+    ) -> list[PointPublic]:
         """The points of interest of a published site, in visiting order."""
         check_language(lang)
-        return await service.published_points(db, slug, base_url(state), lang)
+        return await service.published_points(read_db, slug, base_url(state), lang)
 
     @get(
         "/sites/{slug:str}/tours", operation_id="list_site_tours", summary="List a site's tours", exclude_from_auth=True
     )
-    async def list_tours(self, db: DB, slug: FromPath[str], lang: LangQuery = "vi") -> list[TourPublic]:
+    async def list_tours(self, read_db: ReadDB, slug: FromPath[str], lang: LangQuery = "vi") -> list[TourPublic]:
         """The tours of a published site with their routes, distances and durations."""
         check_language(lang)
-        return await service.published_tours(db, slug, lang)
+        return await service.published_tours(read_db, slug, lang)
 
     @get("/search", operation_id="search_places", summary="Search sites, points and products", exclude_from_auth=True)
     async def search(
         self,
-        db: DB,
+        read_db: ReadDB,
         state: State,
         q: Annotated[SearchQuery, QueryParameter()],
         product_search: NamedDependency[SkipValidation[ProductSearch | None]] = None,
@@ -83,7 +88,7 @@ class SitesController(Controller):
     ) -> SearchResults:
         """Sites, points and OCOP products, diacritic-insensitive ("ho nui coc" finds "Hồ Núi Cốc"), ranked."""
         check_language(lang)
-        return await search_places(db, q, lang, base_url=base_url(state), limit=limit, products=product_search)
+        return await search_places(read_db, q, lang, base_url=base_url(state), limit=limit, products=product_search)
 
 
 class TourismOpenDataController(Controller):
@@ -97,7 +102,7 @@ class TourismOpenDataController(Controller):
         exclude_from_auth=True,
         media_type=GEOJSON_MIME,
     )
-    async def sites(self, db: DB, state: State, lang: LangQuery = "vi") -> FeatureCollection:
+    async def sites(self, read_db: ReadDB, state: State, lang: LangQuery = "vi") -> FeatureCollection:
         """Heritage sites, points and tours of Thái Nguyên as open data (RFC 7946 GeoJSON)."""
         check_language(lang)
-        return await sites_feature_collection(db, lang, base_url(state))
+        return await sites_feature_collection(read_db, lang, base_url(state))

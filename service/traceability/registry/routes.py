@@ -10,7 +10,7 @@ from msgspec import Meta
 
 from service.auth.guards import CurrentUserDep, requires_role
 from service.auth.schemas import Role
-from service.core.db import DB
+from service.core.db import DB, ReadDB
 from service.core.http_files import content_disposition
 from service.traceability import public
 from service.traceability.registry import datasets
@@ -132,9 +132,9 @@ class ProducerController(Controller):
     tags = ["traceability: organizations"]
 
     @get("/{org_id:uuid}", operation_id="get_producer_public", exclude_from_auth=True)
-    async def get_public(self, db: DB, org_id: FromPath[uuid.UUID]) -> OrganizationPublic:
+    async def get_public(self, read_db: ReadDB, org_id: FromPath[uuid.UUID]) -> OrganizationPublic:
         """What anyone may know about a producer (no contact data)."""
-        return await public.producer(db, org_id)
+        return await public.producer(read_db, org_id)
 
 
 class ProductController(Controller):
@@ -220,9 +220,9 @@ class TraceabilityOpenDataController(Controller):
         exclude_from_auth=True,
         media_type=datasets.CSV_MEDIA_TYPE,
     )
-    async def products(self, db: DB) -> Response[bytes]:
+    async def products(self, read_db: ReadDB) -> Response[bytes]:
         """Every product, CC-BY-4.0, UTF-8 CSV with BOM (Excel reads Vietnamese correctly)."""
-        body = await datasets.products_csv(db)
+        body = await datasets.products_csv(read_db)
         return _csv_response(body, "products.csv")
 
     @get(
@@ -231,9 +231,9 @@ class TraceabilityOpenDataController(Controller):
         exclude_from_auth=True,
         media_type=datasets.CSV_MEDIA_TYPE,
     )
-    async def producers(self, db: DB) -> Response[bytes]:
+    async def producers(self, read_db: ReadDB) -> Response[bytes]:
         """Every producing organization (no personal data), CC-BY-4.0, UTF-8 CSV with BOM."""
-        body = await datasets.producers_csv(db)
+        body = await datasets.producers_csv(read_db)
         return _csv_response(body, "producers.csv")
 
 

@@ -8,10 +8,12 @@ other domain).
 import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 
-from service.core.db import borrow
+from service.core.db import AnyPool, ReadPool, borrow
 from service.core.errors import NotFound
 from service.media.service import public_url
 from service.traceability.ports import NearbySites, PlaceRef
@@ -19,6 +21,7 @@ from service.traceability.scan.caches import PageEntry, TraceCaches
 from service.traceability.scan.page_data import (
     NotRegistered,
     PageData,
+    PageVersion,
     UnitInfo,
     batch_page_data,
     page_version,
@@ -27,6 +30,7 @@ from service.traceability.scan.page_data import (
 )
 
 log = logging.getLogger("service.traceability.scan.pages")
+T = TypeVar("T")
 
 
 async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: str) -> list[PlaceRef]:
@@ -46,7 +50,7 @@ def _photo_urls(data: PageData, base_url: str) -> None:
 
 
 async def batch_page(
-    pool: asyncpg.Pool,
+    pool: AnyPool,
     caches: TraceCaches,
     code: str,
     serial: str | None,
@@ -60,19 +64,32 @@ async def batch_page(
     The third item is the time (epoch seconds) of the oldest part answered stale while the database is away.
     """
 
-    async def load_page() -> PageEntry | None:
+    async def query_page(conn: asyncpg.Connection) -> tuple[PageVersion, PageData] | None:
+        version = await page_version(conn, code, None)
+        data = None if version is None else await batch_page_data(conn, version.batch_id)
+        return None if version is None or data is None else (version, data)
+
+    async def query_unit(conn: asyncpg.Connection) -> PageVersion | None:
+        return await page_version(conn, code, serial)
+
+    async def read(query: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """On a replica, an unknown code is asked again of the primary (registered a moment ago)."""
+        if isinstance(pool, ReadPool):
+            return await pool.read(query, confirm_missing=True)
         async with borrow(pool) as conn:
-            version = await page_version(conn, code, None)
-            data = None if version is None else await batch_page_data(conn, version.batch_id)
-        if version is None or data is None:
+            return await query(conn)
+
+    async def load_page() -> PageEntry | None:
+        found = await read(query_page)
+        if found is None:
             return None
+        version, data = found
         _photo_urls(data, base_url)
         data.nearby = await nearby_places(nearby_sites, data, lang)  # connection released
         return PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
 
     async def load_unit() -> UnitInfo | None:
-        async with borrow(pool) as conn:
-            version = await page_version(conn, code, serial)
+        version = await read(query_unit)
         return None if version is None else version.unit
 
     entry, as_of = await caches.pages.get_or_stale(code, load_page)
@@ -91,7 +108,7 @@ async def batch_page(
 
 
 async def product_page(
-    pool: asyncpg.Pool,
+    pool: AnyPool,
     caches: TraceCaches,
     gtin14: str,
     *,

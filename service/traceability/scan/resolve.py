@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote_plus
 import asyncpg
 import msgspec
 
-from service.core.db import borrow
+from service.core.db import AnyPool, ReadPool, borrow
 from service.traceability.batches.epcis import BatchIds
 from service.traceability.identifiers.digital_link import DigitalLink, ShortLink
 
@@ -354,18 +354,23 @@ def resolver_description(base_url: str) -> dict[str, Any]:
 
 
 async def cached_target(
-    pool: asyncpg.Pool, caches: "TraceCaches", link: DigitalLink | ShortLink, anchor: str
+    pool: AnyPool, caches: "TraceCaches", link: DigitalLink | ShortLink, anchor: str
 ) -> tuple[Target | None, float | None]:
     """The identifier's target from this worker's cache; the database only on a miss (unknowns are not cached).
 
     The second item is the time (epoch seconds) of a stale answer given while the database is away, else None.
     """
 
+    async def query(conn: asyncpg.Connection) -> Target | None:
+        if isinstance(link, DigitalLink):
+            return await resolve_digital_link(conn, link)
+        return await resolve_short_link(conn, link)
+
     async def load() -> Target | None:
+        if isinstance(pool, ReadPool):  # a replica's "unknown" is asked again of the primary: it may just lag
+            return await pool.read(query, confirm_missing=True)
         async with borrow(pool) as conn:
-            if isinstance(link, DigitalLink):
-                return await resolve_digital_link(conn, link)
-            return await resolve_short_link(conn, link)
+            return await query(conn)
 
     target, as_of = await caches.targets.get_or_stale(anchor, load)
     if target is not None and target.batch_id is not None:

@@ -9,7 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from service import tourism
 from service.auth.guards import build_jwt_auth
-from service.core.db import database_lifespan, provide_connection
+from service.core.db import database_lifespan, provide_connection, provide_read_connection
 from service.core.errors import EXCEPTION_HANDLERS
 from service.settings import Settings
 from service.tourism.ports import NearbyProducer, ProductMatch
@@ -45,6 +45,7 @@ async def test_cross_links_use_the_wired_protocols(settings: Settings, published
         route_handlers=tourism.route_handlers,
         dependencies={
             "db": Provide(provide_connection),
+            "read_db": Provide(provide_read_connection),
             "nearby_producers": Provide(lambda: FakeNearby(), sync_to_thread=False),
             "product_search": Provide(lambda: FakeProducts(), sync_to_thread=False),
         },

@@ -14,7 +14,7 @@ from litestar.handlers import route
 from litestar.params import FromPath, QueryParameter
 
 from service.core import clock
-from service.core.db import DB
+from service.core.db import ReadDB
 from service.core.html_page import HTML_TYPE, html_response, page_language, wants_json
 from service.core.prepared import Prepared
 from service.settings import Settings
@@ -131,7 +131,7 @@ class ShopperPageController(Controller):
         _parse(parse_short_link, f"/q/{code}" + (f"/{serial}" if serial else ""))
         settings: Settings = state.settings
         entry, unit, as_of = await pages.batch_page(
-            state.pool,
+            state.read_pool,
             state.trace_caches,
             code,
             serial,
@@ -194,7 +194,7 @@ class ShopperPageController(Controller):
         link = _parse(parse_digital_link, f"/01/{gtin}")
         settings: Settings = state.settings
         entry, as_of = await pages.product_page(
-            state.pool,
+            state.read_pool,
             state.trace_caches,
             link.gtin,
             nearby_sites=nearby_sites,
@@ -216,13 +216,13 @@ class ShopperPageController(Controller):
     async def producer_page(
         self,
         request: Request[Any, Any, Any],
-        db: DB,
+        read_db: ReadDB,
         org_id: FromPath[uuid.UUID],
         nearby_sites: NearbySitesDependency = None,
     ) -> Response[Any]:
         """The producer's page: story, products, certificates and who verified them, batches on sale, places."""
         lang = page_language(request)
-        page = await producer_page(db, org_id, nearby_sites, lang)
+        page = await producer_page(read_db, org_id, nearby_sites, lang)
         if wants_json(request):
             return Response(msgspec.json.encode(page), media_type="application/json", headers={"Vary": "Accept"})
         return html_response(render_producer_page(page, lang, clock.today()), lang=lang, css=PRODUCER_CSS)

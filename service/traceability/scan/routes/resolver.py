@@ -102,7 +102,7 @@ async def resolve(
         "Vary": "Accept, Accept-Language",
         "Cache-Control": "no-store",
     }
-    target, as_of = await rs.cached_target(state.pool, state.trace_caches, link, anchor)
+    target, as_of = await rs.cached_target(state.read_pool, state.trace_caches, link, anchor)
     headers.update(stale_headers(as_of))
     if target is None:
         raise NotFound("nothing is registered under this identifier", code="identifier_not_found", headers=headers)
