@@ -8,7 +8,7 @@ from litestar import Controller, Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from service.auth.guards import CurrentUserDep
-from service.core.db import DB
+from service.core.db import DB, ReadDB
 from service.statistics import datasets
 from service.statistics.schemas import Bucket, DownloadStats, PlayStats, ScanBy, ScanStats
 from service.statistics.service import (
@@ -131,27 +131,27 @@ class StatisticsOpenDataController(Controller):
 
     @get("/scans-by-category-daily.csv", operation_id="open_data_scans_by_category", exclude_from_auth=True,
          media_type=CSV_TYPE)  # fmt: skip
-    async def scans_by_category(self, db: DB) -> Response[bytes]:
+    async def scans_by_category(self, read_db: ReadDB) -> Response[bytes]:
         """Counted scans per product category and day, last 365 days; counts below 5 left empty."""
-        return _open(await datasets.scans_by_category_csv(db))
+        return _open(await datasets.scans_by_category_csv(read_db))
 
     @get("/scans-by-commune-daily.csv", operation_id="open_data_scans_by_commune", exclude_from_auth=True,
          media_type=CSV_TYPE)  # fmt: skip
-    async def scans_by_commune(self, db: DB) -> Response[bytes]:
+    async def scans_by_commune(self, read_db: ReadDB) -> Response[bytes]:
         """Counted scans per producer's commune and day, last 365 days; counts below 5 left empty."""
-        return _open(await datasets.scans_by_commune_csv(db))
+        return _open(await datasets.scans_by_commune_csv(read_db))
 
     @get("/guide-plays-daily.csv", operation_id="open_data_guide_plays", exclude_from_auth=True,
          media_type=CSV_TYPE)  # fmt: skip
-    async def guide_plays(self, db: DB) -> Response[bytes]:
+    async def guide_plays(self, read_db: ReadDB) -> Response[bytes]:
         """Guide plays per published site, point, language and day; counts below 5 left empty."""
-        return _open(await datasets.guide_plays_csv(db))
+        return _open(await datasets.guide_plays_csv(read_db))
 
     @get("/offline-downloads-daily.csv", operation_id="open_data_offline_downloads", exclude_from_auth=True,
          media_type=CSV_TYPE)  # fmt: skip
-    async def offline_downloads(self, db: DB) -> Response[bytes]:
+    async def offline_downloads(self, read_db: ReadDB) -> Response[bytes]:
         """Offline packs downloaded per published site and day; counts below 5 left empty."""
-        return _open(await datasets.offline_downloads_csv(db))
+        return _open(await datasets.offline_downloads_csv(read_db))
 
 
 def _open(body: bytes) -> Response[bytes]:
