@@ -14,6 +14,7 @@ import asyncpg
 
 from service.core.db import borrow
 from service.core.errors import NotFound
+from service.media.pictures import media_pictures
 from service.media.service import public_url
 from service.traceability.ports import NearbySites, PlaceRef
 from service.traceability.scan.caches import PageEntry, TraceCaches
@@ -42,7 +43,12 @@ async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: 
         return []
 
 
-def _photo_urls(data: PageData, base_url: str) -> None:
+async def _photos(conn: asyncpg.Connection, data: PageData, base_url: str) -> None:
+    """Photo ids become addresses (`photos`, for apps) and drawable pictures with their copies (`pictures`)."""
+    ids = [uuid.UUID(photo) for photo in [*data.photos, *data.batch_photos, *data.farm_photos]]
+    drawn = {picture.id: picture for picture in await media_pictures(conn, base_url, ids)}
+    data.pictures = [drawn[i] for i in dict.fromkeys(ids[: len(data.photos) + len(data.batch_photos)]) if i in drawn]
+    data.farm_picture = next((drawn[uuid.UUID(p)] for p in data.farm_photos if uuid.UUID(p) in drawn), None)
     data.photos = [public_url(base_url, uuid.UUID(photo)) for photo in data.photos]
 
 
@@ -65,9 +71,10 @@ async def batch_page(
         async with borrow(pool) as conn:
             version = await page_version(conn, code, None)
             data = None if version is None else await batch_page_data(conn, version.batch_id)
+            if data is not None:
+                await _photos(conn, data, base_url)
         if version is None or data is None:
             return None
-        _photo_urls(data, base_url)
         data.nearby = await nearby_places(nearby_sites, data, lang)  # connection released
         return PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
 
@@ -108,6 +115,8 @@ async def product_page(
     """
     async with borrow(pool) as conn:  # released before tourism is asked for nearby sites
         data = await product_page_data(conn, gtin14)
+        if data is not None:
+            await _photos(conn, data, base_url)
         lot_known, serial_known = (
             await registered_qualifiers(conn, gtin14, lot, serial) if lot or serial else (True, True)
         )
@@ -115,6 +124,5 @@ async def product_page(
         raise NotFound("no product has this GTIN", code="identifier_not_found")
     if not lot_known or not serial_known:
         data.not_registered = NotRegistered(lot=None if lot_known else lot, serial=None if serial_known else serial)
-    _photo_urls(data, base_url)
     data.nearby = await nearby_places(nearby_sites, data, lang)
     return data, f"product|{time.monotonic()}|{lot}|{serial}"
