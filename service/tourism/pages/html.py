@@ -5,6 +5,7 @@ itself: WCAG 1.4.2), captions from the WebVTT track, and the transcript in the p
 """
 
 from service.core.html_page import BASE_CSS, e, html_document
+from service.media.pictures import Picture, img_html
 from service.tourism.pages.view import PointPage, guide_path
 from service.tourism.sites.schemas import PointPublic, SitePublic
 
@@ -114,16 +115,14 @@ def _point_item(site: SitePublic, point: PointPublic, w: dict[str, str], lang: s
     )
 
 
-def render_site_page(site: SitePublic, photos: list[str], lang: str) -> str:
+def render_site_page(site: SitePublic, photos: list[Picture], lang: str) -> str:
     w = WORDS[lang]
     out = [f"<h1>{e(site.name)}</h1>"]
     ranking = w.get(site.ranking, "")
     if ranking:
         out.append(f'<p class="muted">{ranking}</p>')
     if photos:
-        out.append(
-            f'<img src="{e(photos[0])}" width="800" height="600" loading="lazy" decoding="async" alt="{e(site.name)}">'
-        )
+        out.append(img_html(photos[0], site.name))
     if site.summary:
         out.append(_paragraphs(site.summary))
     out.append(f'<section id="visit"><h2>{w["visit"]}</h2><dl>')
@@ -184,10 +183,7 @@ def render_point_page(page: PointPage, lang: str) -> str:
         f"<h1>{e(point.title)}</h1>",
     ]
     if page.photos:
-        out.append(
-            f'<img src="{e(page.photos[0])}" width="800" height="600" loading="lazy" decoding="async" '
-            f'alt="{w["photo"]}: {e(point.title)}">'
-        )
+        out.append(img_html(page.photos[0], f"{w['photo']}: {point.title}"))
     out.append(f'<section id="nghe"><h2>{w["listen"]}</h2>')
     track = page.track
     if track is None:
@@ -204,11 +200,9 @@ def render_point_page(page: PointPage, lang: str) -> str:
     if page.transcript:
         out.append(f'<h2 id="transcript">{w["transcript"]}</h2>')
         out.extend(f"<p>{e(line)}</p>" for line in page.transcript)
-    for extra in page.photos[1:4]:
-        out.append(
-            f'<figure><img src="{e(extra)}" width="800" height="600" loading="lazy" decoding="async" '
-            f'alt="{w["photo"]}: {e(point.title)}"></figure>'
-        )
+    for n, extra in enumerate(page.photos[1:4], start=2):
+        word = w["photo"]
+        out.append(f"<figure>{img_html(extra, f'{word} {n}: {point.title}')}</figure>")
     out.append(f"<p>{_map_link(point.lat, point.lon, w['map'])}</p>")
     if page.previous is not None or page.next is not None:
         tour = f' aria-label="{e(page.tour.title)}"' if page.tour is not None else ""
