@@ -30,7 +30,8 @@ class PointPage(msgspec.Struct, kw_only=True):
     point: PointPublic
     track: TrackRef | None  # the narration in the visitor's language, else the fallback language
     transcript: list[str]  # the narration's cues in order (or the point's text when it has no track)
-    photos: list[Picture]
+    photos: list[str]  # the photos' addresses (for apps)
+    pictures: list[Picture]  # the same photos as the page draws them (srcset, size)
     tour: TourPublic | None  # the first tour that stops here, whose order gives previous and next
     previous: PointPublic | None
     next: PointPublic | None
@@ -74,12 +75,14 @@ async def point_page(conn: asyncpg.Connection, site_slug: str, point_slug: str, 
     if not transcript and point.text:
         transcript = [part for part in point.text.split("\n") if part.strip()]
     tour, previous, following = _neighbours(view, point)
+    pictures = await media_pictures(conn, "", point.photos)
     return PointPage(
         site=view,
         point=point,
         track=track,
         transcript=transcript,
-        photos=await media_pictures(conn, "", point.photos),
+        photos=[picture.url for picture in pictures],
+        pictures=pictures,
         tour=tour,
         previous=previous,
         next=following,
