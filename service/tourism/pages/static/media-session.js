@@ -9,11 +9,14 @@
   var session = navigator.mediaSession;
 
   function artwork() {
+    // the stop's photo: the copy the browser chose, or (lazy, not loaded yet) the one its src names
     var img = document.querySelector("main img");
-    if (!img || !img.currentSrc) {
+    if (!img || !(img.currentSrc || img.src)) {
       return [];
     }
-    return [{ src: img.currentSrc, sizes: img.naturalWidth + "x" + img.naturalHeight }];
+    var width = img.currentSrc ? img.naturalWidth : img.getAttribute("width");
+    var height = img.currentSrc ? img.naturalHeight : img.getAttribute("height");
+    return [{ src: img.currentSrc || img.src, sizes: width + "x" + height }];
   }
 
   function describe() {
