@@ -15,7 +15,7 @@ async def seed_demo(conn: asyncpg.Connection, settings: Settings, store: MediaSt
     one (tests that only need content) tracks point at the shipped files.
     """
     lines = [
-        await seed_traceability(conn, settings),
+        await seed_traceability(conn, settings, store),
         await seed_tourism(conn, store, settings),
     ]
     # what a shopper's camera would open: a few demo batches, the recalled one among them

@@ -1,5 +1,6 @@
 """What every human page shares, whichever domain renders it: language choice, content negotiation, the
-look, and a strict Content-Security-Policy (no script at all; styles allowed by hash only).
+look, and a strict Content-Security-Policy (no script but same-origin files where a page asks for them, none
+inline; styles allowed by hash only).
 
 Pages are plain string building: every user field goes through html.escape (`e`).
 """
@@ -32,12 +33,14 @@ def css_hash(css: str) -> str:
     return base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
 
 
-def content_security_policy(css: str, *, media: bool = False) -> str:
-    """No script, the one style block by hash, images from here or https; audio and captions from here."""
+def content_security_policy(css: str, *, media: bool = False, script: bool = False) -> str:
+    """The one style block by hash, images from here or https; audio and captions from here; no script, or
+    (`script`) only script files from this origin, never inline."""
     media_src = "; media-src 'self'" if media else ""
+    script_src = "'self'" if script else "'none'"
     return (
         f"default-src 'none'; style-src 'sha256-{css_hash(css)}'; img-src 'self' https: data:{media_src}; "
-        "script-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        f"script-src {script_src}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 
 
@@ -80,13 +83,15 @@ def html_document(*, lang: str, title: str, css: str, body: str, other_lang_labe
     )
 
 
-def html_response(page: str, *, lang: str, css: str, media: bool = False, status_code: int = 200) -> Response[str]:
+def html_response(
+    page: str, *, lang: str, css: str, media: bool = False, script: bool = False, status_code: int = 200
+) -> Response[str]:
     return Response(
         page,
         status_code=status_code,
         media_type=HTML_TYPE,
         headers={
-            "Content-Security-Policy": content_security_policy(css, media=media),
+            "Content-Security-Policy": content_security_policy(css, media=media, script=script),
             "Content-Language": lang,
             "Vary": "Accept, Accept-Language",
             "Cache-Control": "no-cache",

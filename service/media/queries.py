@@ -113,6 +113,7 @@ async def lock_upload_usage(conn: asyncpg.Connection, user_id: uuid.UUID, since:
 class UnreferencedMedia(msgspec.Struct, frozen=True):
     id: uuid.UUID
     storage_key: str
+    copies: list[str]  # the storage keys of its smaller copies (media_renditions, gone with the row)
 
 
 async def delete_unreferenced_ready_media(
@@ -125,19 +126,88 @@ async def delete_unreferenced_ready_media(
     """
     rows = await conn.fetch(
         """
-        delete from media m
-        where m.id in (
-            select c.id from media c
-            where c.status = 'ready' and c.completed_at < now() - make_interval(secs => $1)
-              and c.sha256 <> all($2::text[])
-              and not exists (select 1 from media_references r where r.media_id = c.id)
-            order by c.completed_at
-            limit $3
+        with gone as (
+            delete from media m
+            where m.id in (
+                select c.id from media c
+                where c.status = 'ready' and c.completed_at < now() - make_interval(secs => $1)
+                  and c.sha256 <> all($2::text[])
+                  and not exists (select 1 from media_references r where r.media_id = c.id)
+                order by c.completed_at
+                limit $3
+            )
+            returning m.id, m.storage_key
         )
-        returning m.id, m.storage_key
+        -- the statement's snapshot still holds the copies the cascade removes: their keys, for the store
+        select g.id, g.storage_key,
+               array(select r.storage_key from media_renditions r where r.media_id = g.id order by r.width) as copies
+        from gone g
         """,
         grace_seconds,
         keep_sha256,
         limit,
     )
     return msgspec.convert([dict(r) for r in rows], list[UnreferencedMedia])
+
+
+async def record_renditions(
+    conn: asyncpg.Connection, media_id: uuid.UUID, width: int, height: int, copies: list["RenditionRow"]
+) -> None:
+    """The original's drawn size and its stored copies (a retried completion writes the same rows again)."""
+    await conn.execute("update media set width = $2, height = $3 where id = $1", media_id, width, height)
+    await conn.executemany(
+        """
+        insert into media_renditions (media_id, width, height, content_type, bytes, sha256, storage_key)
+        values ($1, $2, $3, $4, $5, $6, $7)
+        on conflict (media_id, width) do update set height = excluded.height, content_type = excluded.content_type,
+            bytes = excluded.bytes, sha256 = excluded.sha256, storage_key = excluded.storage_key
+        """,
+        [(media_id, c.width, c.height, c.content_type, c.bytes, c.sha256, c.storage_key) for c in copies],
+    )
+
+
+class RenditionRow(msgspec.Struct, frozen=True, kw_only=True):
+    width: int
+    height: int
+    content_type: str
+    bytes: int
+    sha256: str
+    storage_key: str
+
+
+async def ready_rendition(conn: asyncpg.Connection, media_id: uuid.UUID, width: int) -> RenditionRow | None:
+    """A copy of a ready photo at exactly this width."""
+    row = await conn.fetchrow(
+        """
+        select r.width, r.height, r.content_type, r.bytes, r.sha256, r.storage_key
+        from media_renditions r join media m on m.id = r.media_id
+        where r.media_id = $1 and r.width = $2 and m.status = 'ready'
+        """,
+        media_id,
+        width,
+    )
+    return None if row is None else msgspec.convert(dict(row), RenditionRow)
+
+
+class PictureRow(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    width: int | None
+    height: int | None
+    copy_widths: list[int]  # narrowest first
+    copy_heights: list[int]
+
+
+async def ready_pictures(conn: asyncpg.Connection, media_ids: list[uuid.UUID]) -> list[PictureRow]:
+    """Ready images among the ids, with their size and the widths of their copies, in one query."""
+    rows = await conn.fetch(
+        """
+        select m.id, m.width, m.height,
+               array(select r.width from media_renditions r where r.media_id = m.id order by r.width) as copy_widths,
+               array(select r.height from media_renditions r where r.media_id = m.id order by r.width)
+                   as copy_heights
+        from media m
+        where m.id = any($1::uuid[]) and m.status = 'ready' and m.content_type like 'image/%'
+        """,
+        media_ids,
+    )
+    return msgspec.convert([dict(r) for r in rows], list[PictureRow])

@@ -14,13 +14,14 @@ from litestar.types import ControllerRouterHandler
 from service.auth.guards import CurrentUserDep
 from service.core.db import DB
 from service.core.errors import NotFound
-from service.core.http_files import IMMUTABLE_CACHE_CONTROL, SKIP_COMPRESSION, serve_file
+from service.core.http_files import IMMUTABLE_CACHE_CONTROL, SKIP_COMPRESSION, serve_bytes, serve_file
 from service.media.schemas import MediaCreate, MediaRead, MediaUpload
 from service.media.service import (
     UploadQuota,
     complete_media,
     create_media,
     owned_media_read,
+    ready_copy,
     ready_media,
     receive_upload,
 )
@@ -116,6 +117,32 @@ class MediaController(Controller):
         return Redirect(
             where.url, status_code=307, headers={"Cache-Control": f"private, max-age={min(60, where.expires_in // 2)}"}
         )
+
+    @route(
+        "/{media_id:uuid}/w/{width:int}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=lambda _handler, method, _path: "getMediaCopy" if method == "GET" else "headMediaCopy",
+        exclude_from_auth=True,
+        opt={SKIP_COMPRESSION: True},
+    )
+    async def copy(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        media_store: MediaStoreDep,
+        media_id: FromPath[uuid.UUID],
+        width: FromPath[int],
+    ) -> Response[Any]:
+        """A photo's smaller copy (WebP, for srcset); never changes, so cached for a year by anyone."""
+        row = await ready_copy(db, media_id, width)
+        where = await media_store.download(row.storage_key, content_type=row.content_type)
+        if isinstance(where, LocalFile):
+            return await serve_file(
+                request, where.path, row.content_type, etag=row.sha256, cache_control=IMMUTABLE_CACHE_CONTROL
+            )
+        # object storage: a presigned redirect cannot be cached for long, and copies are small: pass the bytes on
+        data = await media_store.read_range(row.storage_key, 0, row.bytes)
+        return serve_bytes(request, data, row.content_type, etag=row.sha256, cache_control=IMMUTABLE_CACHE_CONTROL)
 
 
 route_handlers: list[ControllerRouterHandler] = [MediaController]

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -20,13 +21,17 @@ from service.core import clock
 from service.core.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceError, TooManyRequests
 from service.media.metadata import FORMATS, strip_metadata
 from service.media.queries import (
+    RenditionRow,
     delete_unreferenced_ready_media,
     insert_media,
     lock_upload_usage,
     mark_ready,
     media_row,
     ready_media_ids,
+    ready_rendition,
+    record_renditions,
 )
+from service.media.renditions import make_renditions
 from service.media.schemas import MediaCreate, MediaRead, MediaRow, MediaUpload
 from service.media.types import (
     ALLOWED,
@@ -211,17 +216,26 @@ async def complete_media(
         raise Conflict("no bytes have been uploaded for this media yet", code="not_uploaded")
     size, sha256 = row.bytes, row.sha256
     stripped = False
+    renditions: Renditions | None = None
+    served = b""
     try:
         content_type = await _verify(store, row, source, info.version, info.size)
         if content_type in FORMATS and source != row.storage_key:
-            size, sha256 = await _store_without_metadata(store, row, source, info.size, content_type)
+            size, sha256, served = await _store_without_metadata(store, row, source, info.size, content_type)
             stripped = True
         elif source != row.storage_key:
             await store.promote(source, row.storage_key, version=info.version)
+        if content_type in FORMATS:
+            if not stripped:  # promoted, or a retry after the move: the served bytes are the final object
+                served = await store.read_range(row.storage_key, 0, info.size)
+            renditions = await store_renditions(store, row.storage_key, served, content_type)
     except ServiceError:
         await store.delete(source)
         raise
-    ready = await mark_ready(conn, media_id, content_type, size, sha256) or await media_row(conn, media_id)
+    async with conn.transaction():
+        if renditions is not None:
+            await record_renditions(conn, media_id, renditions.width, renditions.height, renditions.copies)
+        ready = await mark_ready(conn, media_id, content_type, size, sha256) or await media_row(conn, media_id)
     assert ready is not None, "a completed media row cannot vanish"
     if stripped:  # only now: until the row is ready, a retry starts again from the original upload
         with contextlib.suppress(OSError):
@@ -229,16 +243,50 @@ async def complete_media(
     return media_read(ready, base_url)
 
 
+@dataclass(frozen=True, slots=True)
+class Renditions:
+    """A photo's drawn size and the rows of its stored copies."""
+
+    width: int
+    height: int
+    copies: list[RenditionRow]
+
+
+def rendition_key(storage_key: str, width: int) -> str:
+    """Beside the original: photo/abc.jpg -> photo/abc.w640.webp."""
+    return f"{storage_key.rsplit('.', 1)[0]}.w{width}.webp"
+
+
+async def store_renditions(store: MediaStore, storage_key: str, data: bytes, content_type: str) -> Renditions:
+    """Make the photo's smaller copies off the event loop and put them in the store; their rows to record."""
+    made = await asyncio.to_thread(make_renditions, data, content_type)
+    copies = []
+    for copy in made.copies:
+        key = rendition_key(storage_key, copy.width)
+        await store.put_bytes(key, copy.data, copy.content_type)
+        copies.append(
+            RenditionRow(
+                width=copy.width,
+                height=copy.height,
+                content_type=copy.content_type,
+                bytes=len(copy.data),
+                sha256=hashlib.sha256(copy.data).hexdigest(),
+                storage_key=key,
+            )
+        )
+    return Renditions(width=made.width, height=made.height, copies=copies)
+
+
 async def _store_without_metadata(
     store: MediaStore, row: MediaRow, source: str, size: int, content_type: str
-) -> tuple[int, str]:
-    """Photos lose EXIF (GPS!), XMP and comments before anyone can download them; (bytes, sha256) of what is served."""
+) -> tuple[int, str, bytes]:
+    """Photos lose EXIF (GPS!), XMP and comments before anyone can download them; (size, sha256, bytes) served."""
     original = await store.read_range(source, 0, size)
     if hashlib.sha256(original).hexdigest() != row.sha256:
         raise ObjectChanged(CHANGED_DETAIL)
     cleaned = await asyncio.to_thread(strip_metadata, original, content_type)
     await store.put_bytes(row.storage_key, cleaned, content_type)
-    return len(cleaned), hashlib.sha256(cleaned).hexdigest()
+    return len(cleaned), hashlib.sha256(cleaned).hexdigest(), cleaned
 
 
 async def receive_upload(
@@ -276,7 +324,10 @@ async def store_server_bytes(
     media_id = uuid.uuid4()
     key = final_key(purpose, media_id, real_kind)
     await store.put_bytes(key, data, real_kind.content_type)
+    renditions = None
     try:
+        if real_kind.content_type in FORMATS:
+            renditions = await store_renditions(store, key, data, real_kind.content_type)
         await insert_media(
             conn,
             media_id=media_id,
@@ -289,8 +340,12 @@ async def store_server_bytes(
             expires_at=None,
             ready=True,
         )
+        if renditions is not None:
+            await record_renditions(conn, media_id, renditions.width, renditions.height, renditions.copies)
     except BaseException:
         await store.delete(key)
+        for copy in renditions.copies if renditions is not None else []:
+            await store.delete(copy.storage_key)
         raise
     return media_id
 
@@ -341,7 +396,8 @@ async def sweep_unreferenced_media(
             conn, grace_seconds=grace_seconds, keep_sha256=sorted(keep_sha256), limit=batch
         )
         for item in gone:
-            await store.delete(item.storage_key)
+            for key in (*item.copies, item.storage_key):
+                await store.delete(key)
         swept += len(gone)
         if len(gone) < batch:
             return swept
@@ -360,3 +416,11 @@ async def ready_media(conn: asyncpg.Connection, media_id: uuid.UUID) -> tuple[Me
     if row is None or row.status != "ready" or row.content_type is None:
         raise NotFound("no such media", code="media_not_found")
     return row, row.content_type
+
+
+async def ready_copy(conn: asyncpg.Connection, media_id: uuid.UUID, width: int) -> RenditionRow:
+    """A stored copy of a ready photo at this width; NotFound for any other width."""
+    row = await ready_rendition(conn, media_id, width) if 0 < width <= 100_000 else None
+    if row is None:
+        raise NotFound("this photo has no copy at this width", code="rendition_not_found")
+    return row

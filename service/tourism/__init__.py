@@ -7,7 +7,7 @@ from service.tourism.editing.routes import EditorController
 from service.tourism.guide.caches import tourism_lifespan as lifespan
 from service.tourism.guide.routes import GuideController
 from service.tourism.media.routes import SiteMediaController
-from service.tourism.pages.routes import GuidePagesController
+from service.tourism.pages.routes import GuidePagesController, PageScriptsController
 from service.tourism.sites.routes import SitesController, TourismOpenDataController
 
 route_handlers: list[ControllerRouterHandler] = [
@@ -17,6 +17,7 @@ route_handlers: list[ControllerRouterHandler] = [
     TourismOpenDataController,
     EditorController,
     GuidePagesController,
+    PageScriptsController,
 ]
 
 __all__ = ["lifespan", "open_datasets", "route_handlers"]

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from service.media.drawn import drawn_photo
 from service.settings import Settings
 from service.storage import MediaStore
 from service.tourism.editing import queries as writes
@@ -37,7 +38,7 @@ def _ranking(text: dict[str, str] | None) -> str:
     return "unranked"
 
 
-def _site_struct(raw: dict[str, Any], existing: SiteRead | None) -> SiteRead:
+def _site_struct(raw: dict[str, Any], existing: SiteRead | None, photos: list[uuid.UUID]) -> SiteRead:
     langs = sorted(raw["name"])
     texts: dict[str, Any] = {}
     for lang in langs:
@@ -63,7 +64,7 @@ def _site_struct(raw: dict[str, Any], existing: SiteRead | None) -> SiteRead:
             "lon": raw["lon"],
             "commune_code": f"{int(commune['code']):05d}" if commune.get("code") is not None else None,
             "ranking": _ranking(raw.get("heritage_ranking")),
-            "photos": [],
+            "photos": photos,
             "sources": [msgspec.convert(s, Source) for s in raw.get("sources", [])],
             "coordinates_status": "verified" if status_text.startswith("verified") else "needs_checking",
             "coordinates_note": status_text,
@@ -76,7 +77,7 @@ def _site_struct(raw: dict[str, Any], existing: SiteRead | None) -> SiteRead:
     )
 
 
-def _point_struct(raw: dict[str, Any], index: int) -> PointRead:
+def _point_struct(raw: dict[str, Any], index: int, photos: list[uuid.UUID]) -> PointRead:
     return msgspec.convert(
         {
             "id": uuid.uuid4(),
@@ -89,7 +90,7 @@ def _point_struct(raw: dict[str, Any], index: int) -> PointRead:
             "dwell_seconds": raw.get("dwell_seconds", 0),
             "cooldown_seconds": raw.get("cooldown_seconds", 0),
             "play_once": raw.get("play_once", False),
-            "photos": [],
+            "photos": photos,
             "model": raw.get("model"),
             "texts": {
                 lang: {"title": raw["name"][lang], "text": raw.get("text", {}).get(lang, "")} for lang in raw["name"]
@@ -178,6 +179,23 @@ async def _store_seed_media(
     return by_sha, models
 
 
+ILLUSTRATION = "Ảnh minh hoạ, vẽ tự động / drawn illustration"
+
+
+async def _store_seed_photos(conn: asyncpg.Connection, store: MediaStore, seed: dict[str, Any]) -> dict[str, uuid.UUID]:
+    """A drawn photo per site and point ("site" or "site/point" -> media id): the repository ships no photographs,
+    so each is an illustration saying so, stored like an upload (with its srcset copies), reused by sha256."""
+    owner_id = await service_account(conn)
+    found: dict[str, uuid.UUID] = {}
+    for raw in seed["sites"]:
+        items = [(raw["slug"], raw["name"]["vi"])]
+        items += [(f"{raw['slug']}/{poi['slug']}", poi["name"]["vi"]) for poi in raw["pois"]]
+        for key, title in items:
+            data = await asyncio.to_thread(drawn_photo, title, ILLUSTRATION, hue_of=key)
+            found[key] = await ensure_stored(conn, store, owner_id, "poi_photo", data, "image/jpeg")
+    return found
+
+
 def _track_values(item: SeedAudio, media_id: uuid.UUID | None) -> dict[str, Any]:
     return {
         "lang": item.lang,
@@ -205,11 +223,12 @@ async def seed_tourism(
     seed: dict[str, Any] = msgspec.json.decode(await asyncio.to_thread(seed_file.read_bytes))
     audio = await asyncio.to_thread(_read_seed_audio, seed)
     media_ids, models = await _store_seed_media(conn, store, audio) if store is not None else ({}, 0)
+    photos = await _store_seed_photos(conn, store, seed) if store is not None else {}
     counts = {"sites": 0, "points": 0, "tracks": 0, "tours": 0}
     async with conn.transaction():
         for raw in seed["sites"]:
             existing = await reads.site_by_slug(conn, raw["slug"], published_only=False)
-            site_struct = _site_struct(raw, existing)
+            site_struct = _site_struct(raw, existing, [photos[raw["slug"]]] if raw["slug"] in photos else [])
             values = editing.site_values(site_struct)
             if existing is None:
                 site = await writes.insert_site(conn, values)
@@ -217,7 +236,9 @@ async def seed_tourism(
             else:
                 site = await writes.update_site(conn, existing.id, values)
             for index, raw_poi in enumerate(raw["pois"]):
-                point = await writes.upsert_point(conn, site.id, editing.point_values(_point_struct(raw_poi, index)))
+                shot = photos.get(f"{raw['slug']}/{raw_poi['slug']}")
+                point_struct = _point_struct(raw_poi, index, [] if shot is None else [shot])
+                point = await writes.upsert_point(conn, site.id, editing.point_values(point_struct))
                 counts["points"] += 1
                 for lang in sorted(raw_poi["name"]):
                     item = audio.get((raw["slug"], raw_poi["slug"], lang))
@@ -234,6 +255,11 @@ async def seed_tourism(
     return (
         f"tourism seed: {counts['sites']} sites, {counts['points']} points, {counts['tracks']} tracks, "
         f"{counts['tours']} tours"
-        + (f", {len(media_ids)} audio files and {models} models in the {store.kind} media store" if store else "")
+        + (
+            f", {len(media_ids)} audio files, {models} models and {len(photos)} drawn photos"
+            f" in the {store.kind} media store"
+            if store
+            else ""
+        )
         + f" ({summary})"
     )

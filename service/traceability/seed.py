@@ -4,6 +4,7 @@ Everything is marked "(dữ liệu mẫu / demo)". GTINs use GS1 Vietnam's 893 p
 number (99901), with correct check digits. Running the seed twice changes nothing.
 """
 
+import asyncio
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
@@ -13,7 +14,11 @@ import msgspec
 
 from service.auth.schemas import CurrentUser
 from service.core import clock
+from service.media.drawn import drawn_photo
+from service.media.service import store_server_bytes
+from service.media.types import Purpose
 from service.settings import Settings
+from service.storage import MediaStore
 from service.traceability.batches import events
 from service.traceability.batches import service as batches
 from service.traceability.batches.schemas import (
@@ -34,8 +39,10 @@ from service.traceability.registry import service as services
 from service.traceability.registry.schemas import (
     CertificationCreate,
     OrganizationCreate,
+    OrganizationUpdate,
     PlotCreate,
     ProductCreate,
+    ProductRead,
     VerificationUpdate,
 )
 
@@ -44,6 +51,7 @@ SEED_PHONE = "+84200000000"  # an inactive account with an unusable password: it
 SEED_INSPECTOR_PHONE = "+84200000001"  # the same, for what the demo authority verified
 AUTHORITY_NAME = f"Sở Nông nghiệp và Môi trường Thái Nguyên {DEMO}"
 COOP_NAME = f"HTX chè Tân Cương {DEMO}"
+ILLUSTRATION = "Ảnh minh hoạ, vẽ tự động / drawn illustration"
 
 
 def demo_gtin(item: int) -> str:
@@ -101,14 +109,24 @@ async def seed_inspector(conn: asyncpg.Connection) -> CurrentUser:
     return CurrentUser(id=user_id, role="inspector")
 
 
-async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str:
-    """Load the demo producers, products and batches once; returns a one-line summary."""
+async def seed_traceability(conn: asyncpg.Connection, settings: Settings, store: MediaStore | None = None) -> str:
+    """Load the demo producers, products and batches once; returns a one-line summary.
+
+    With a media store, products, batches and farms get photos: drawn here (the repository ships no
+    photographs), each saying it is an illustration, stored like uploads with their srcset copies.
+    """
     if await conn.fetchval("select exists(select 1 from organizations where name = $1)", COOP_NAME):
         return "traceability demo: already seeded"
     base = settings.base_url
     async with conn.transaction():
         admin = await seed_user(conn)
         inspector = await seed_inspector(conn)
+
+        async def photo(title: str, purpose: Purpose, hue_of: str | None = None) -> list[uuid.UUID]:
+            if store is None:
+                return []
+            data = await asyncio.to_thread(drawn_photo, title.replace(DEMO, "").strip(), ILLUSTRATION, hue_of=hue_of)
+            return [await store_server_bytes(conn, store, admin.id, purpose, data, "image/jpeg")]
 
         async def verified(cert_id: uuid.UUID) -> None:
             await oversight.review_certification(
@@ -120,6 +138,9 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
         async def org(body: OrganizationCreate) -> uuid.UUID:
             created = await services.create_organization(conn, admin, body)
             await services.set_verification(conn, inspector, created.id, VerificationUpdate(status="verified"))
+            photos = await photo(body.name, "product_photo", hue_of="farm")
+            if photos:
+                await services.update_organization(conn, admin, created.id, OrganizationUpdate(photos=photos))
             return created.id
 
         coop = await org(
@@ -211,7 +232,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             )
             await verified(cert.id)
 
-        def product(
+        async def product(
             org_id: uuid.UUID,
             vi: str,
             en: str,
@@ -220,8 +241,8 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             gtin: int | None,
             gi: str | None = None,
             life: int | None = None,
-        ) -> ProductCreate:
-            return ProductCreate(
+        ) -> ProductRead:
+            body = ProductCreate(
                 organization_id=org_id,
                 names={"vi": f"{vi} {DEMO}", "en": f"{en} (demo)"},
                 descriptions={"vi": f"Sản phẩm mẫu để trình diễn truy xuất nguồn gốc {DEMO}"},
@@ -230,30 +251,18 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 gtin=None if gtin is None else demo_gtin(gtin),
                 geographic_indication=gi,
                 shelf_life_days=life,
+                photos=await photo(vi, "product_photo"),
             )
+            return await services.create_product(conn, admin, body)
 
-        fresh = await services.create_product(
-            conn,
-            admin,
-            product(
-                households[0], "Chè búp tươi Tân Cương", "Fresh Tân Cương tea leaves", "tea", None, None, "Tân Cương", 3
-            ),
+        fresh = await product(
+            households[0], "Chè búp tươi Tân Cương", "Fresh Tân Cương tea leaves", "tea", None, None, "Tân Cương", 3
         )
-        dinh = await services.create_product(
-            conn, admin, product(coop, "Chè đinh Tân Cương", "Tân Cương needle tea", "tea", 5, 1, "Tân Cương", 730)
-        )
-        await services.create_product(
-            conn, admin, product(coop, "Chè móc câu Tân Cương", "Tân Cương hook tea", "tea", 4, 2, "Tân Cương", 540)
-        )
-        nhan = await services.create_product(
-            conn, admin, product(longan, "Nhãn lồng Đồng Hỷ", "Đồng Hỷ longan", "longan", 3, 3, None, 10)
-        )
-        buoi = await services.create_product(
-            conn, admin, product(pomelo, "Bưởi Trại Cau", "Trại Cau pomelo", "pomelo", 3, None, None, 45)
-        )
-        na = await services.create_product(
-            conn, admin, product(custard, "Na La Hiên", "La Hiên custard apple", "custard_apple", 4, None, None, 7)
-        )
+        dinh = await product(coop, "Chè đinh Tân Cương", "Tân Cương needle tea", "tea", 5, 1, "Tân Cương", 730)
+        await product(coop, "Chè móc câu Tân Cương", "Tân Cương hook tea", "tea", 4, 2, "Tân Cương", 540)
+        nhan = await product(longan, "Nhãn lồng Đồng Hỷ", "Đồng Hỷ longan", "longan", 3, 3, None, 10)
+        buoi = await product(pomelo, "Bưởi Trại Cau", "Trại Cau pomelo", "pomelo", 3, None, None, 45)
+        na = await product(custard, "Na La Hiên", "La Hiên custard apple", "custard_apple", 4, None, None, 7)
         for rated, owner, stars, number in (
             (dinh, coop, 5, "OCOP-DEMO-0417"),
             (nhan, longan, 3, "OCOP-DEMO-0520"),
@@ -342,6 +351,20 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             106.052,
         )
 
+        # where each harvest starts: every stage of a journey names a place (Circular 02/2024/TT-BKHCN)
+        tea_hill = await place(
+            households[0], "farm", "Đồi chè Hồng Thái", "Hồng Thái tea hill", "Tân Cương", 21.5631, 105.7598
+        )
+        longan_orchard = await place(
+            longan, "farm", "Vườn nhãn Đồng Hỷ", "Đồng Hỷ longan orchard", "Đồng Hỷ", 21.6405, 105.9050
+        )
+        pomelo_farm = await place(
+            pomelo, "farm", "Vườn bưởi Trại Cau", "Trại Cau pomelo orchard", "Trại Cau", 21.6290, 105.9440
+        )
+        custard_orchard = await place(
+            custard, "farm", "Vườn na La Hiên", "La Hiên custard apple orchard", "La Hiên", 21.7120, 106.0520
+        )
+
         async def lot(body: BatchCreate) -> uuid.UUID:
             return (await batches.create_batch(conn, admin, body, base, key=None)).batch.id
 
@@ -377,6 +400,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 plot_id=hill.id,
                 event_time=at("2025-05-10", 6, 30),
                 notes=f"Hái một tôm hai lá {DEMO}",
+                place_id=tea_hill,
             )
         )
         dried = await batches.create_transformation(
@@ -390,9 +414,11 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                     quantity=Decimal("21.5"),
                     unit="kg",
                     harvest_date=date(2025, 5, 10),
+                    photos=await photo("Chè đinh Tân Cương, lô CD2505", "batch_photo", hue_of="batch-tea"),
                 ),
                 event_time=at("2025-05-11", 9),
                 notes=f"Sao sấy thủ công, hiệu suất 21,5% {DEMO}",
+                place_id=tea_works,
             ),
             base,
         )
@@ -412,7 +438,10 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             inspector,
             dried_id,
             InspectionCreate(
-                result="conformant", notes=f"Mẫu đạt QCVN 8-2:2011/BYT {DEMO}", event_time=at("2025-05-13", 10)
+                result="conformant",
+                notes=f"Mẫu đạt QCVN 8-2:2011/BYT {DEMO}",
+                event_time=at("2025-05-13", 10),
+                place_id=tea_store,
             ),
             base,
         )
@@ -435,6 +464,8 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 unit="kg",
                 harvest_date=date(2025, 8, 5),
                 event_time=at("2025-08-05", 7),
+                place_id=longan_orchard,
+                photos=await photo("Nhãn lồng Đồng Hỷ, lô NH250805", "batch_photo", hue_of="batch-longan"),
             )
         )
         await step(nhan_lot, "packing", at("2025-08-05", 14), where=longan_house)
@@ -455,6 +486,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 unit="quả",
                 harvest_date=date(2025, 10, 20),
                 event_time=at("2025-10-20", 8),
+                place_id=pomelo_farm,
             )
         )
         await step(buoi_lot, "storing", at("2025-10-21", 8), where=pomelo_store)
@@ -466,6 +498,7 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
                 unit="kg",
                 harvest_date=date(2025, 8, 12),
                 event_time=at("2025-08-12", 6),
+                place_id=custard_orchard,
             )
         )
         await step(na_lot, "packing", at("2025-08-12", 11), where=custard_house)
@@ -476,4 +509,5 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings) -> str
             RecallCreate(reason=f"Mẫu kiểm tra có dư lượng thuốc BVTV vượt ngưỡng {DEMO}"),
             base,
         )
-    return "traceability demo: 6 producers, 6 products, 8 named places, 5 batches with histories (1 recalled)"
+    photos = "" if store is None else f", drawn photos in the {store.kind} media store"
+    return "traceability demo: 6 producers, 6 products, 11 named places, 5 batches with histories (1 recalled)" + photos

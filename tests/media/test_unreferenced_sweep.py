@@ -26,23 +26,30 @@ def local_store(settings: Settings, media_dir: Path) -> LocalStore:
     return LocalStore(media_dir, settings.base_url, settings.jwt_secret, settings.upload_url_ttl_seconds)
 
 
-def png(seed: int) -> bytes:
+def png(seed: int, width: int = 8) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (8, 8), (seed % 256, 40, 90)).save(out, format="PNG")
+    Image.new("RGB", (width, width * 3 // 4), (seed % 256, 40, 90)).save(out, format="PNG")
     return out.getvalue()
 
 
-async def ready(db: asyncpg.Connection, store: MediaStore, owner: uuid.UUID, purpose: str, n: int) -> uuid.UUID:
-    """A ready item completed eight days ago (past the one-week grace)."""
+async def ready(
+    db: asyncpg.Connection, store: MediaStore, owner: uuid.UUID, purpose: str, n: int, width: int = 8
+) -> uuid.UUID:
+    """A ready item completed eight days ago (past the one-week grace); photos wider than 320 px get copies."""
     if purpose == "audio_track":
         data, mime = OPUS_SAMPLE.read_bytes(), "audio/ogg"
     elif purpose == "model_3d":
         data, mime = SHIPPED_MODEL.read_bytes(), "model/gltf-binary"
     else:
-        data, mime = png(n), "image/png"
+        data, mime = png(n, width), "image/png"
     media_id = await store_server_bytes(db, store, owner, purpose, data, mime)  # type: ignore[arg-type]
     await db.execute("update media set completed_at = now() - interval '8 days' where id = $1", media_id)
     return media_id
+
+
+async def copies_of(db: asyncpg.Connection, media_id: uuid.UUID) -> list[str]:
+    rows = await db.fetch("select storage_key from media_renditions where media_id = $1", media_id)
+    return [r["storage_key"] for r in rows]
 
 
 async def key_of(db: asyncpg.Connection, media_id: uuid.UUID) -> str:
@@ -57,6 +64,7 @@ async def referenced_everywhere(db: asyncpg.Connection, store: MediaStore, owner
     items = {
         "product_photo": await ready(db, store, owner, "product_photo", 1),
         "batch_photo": await ready(db, store, owner, "batch_photo", 2),
+        "farm_photo": await ready(db, store, owner, "product_photo", 13, width=800),
         "event_photo": await ready(db, store, owner, "batch_photo", 3),
         "inspection_photo": await ready(db, store, owner, "inspection_photo", 4),
         "certificate": await ready(db, store, owner, "certificate", 5),
@@ -67,6 +75,7 @@ async def referenced_everywhere(db: asyncpg.Connection, store: MediaStore, owner
     }
     await db.execute("update products set photos = $2 where id = $1", batch["product_id"], [items["product_photo"]])
     await db.execute("update batches set photos = $2 where id = $1", batch["id"], [items["batch_photo"]])
+    await db.execute("update organizations set photos = $2 where id = $1", org, [items["farm_photo"]])
     for seq, key in ((10, "event_photo"), (11, "inspection_photo")):
         await db.execute(
             """
@@ -129,7 +138,16 @@ async def test_unreferenced_old_media_go_and_referenced_or_recent_ones_stay(
         "returning id"
     )
     kept = await referenced_everywhere(db, store, owner)
-    old_photo = await ready(db, store, owner, "product_photo", 20)
+    old_photo = await ready(db, store, owner, "product_photo", 20, width=800)  # with smaller copies
+    old_copies = [
+        r["storage_key"]
+        for r in await db.fetch("select storage_key from media_renditions where media_id = $1", old_photo)
+    ]
+    kept_copies = [
+        r["storage_key"]
+        for r in await db.fetch("select storage_key from media_renditions where media_id = $1", kept["farm_photo"])
+    ]
+    assert old_copies and kept_copies
     old_model = await ready(db, store, owner, "model_3d", 21)  # not a shipped file's digest once we change a byte
     await db.execute("update media set sha256 = repeat('a', 64) where id = $1", old_model)
     old_audio = await ready(db, store, owner, "audio_track", 22)
@@ -146,6 +164,10 @@ async def test_unreferenced_old_media_go_and_referenced_or_recent_ones_stay(
         assert await store.stat(key) is not None, f"{kind} lost its bytes"
     for key in swept_keys:
         assert await store.stat(key) is None
+    for key in old_copies:  # the swept photo's copies go with it; a farm photo's copies stay
+        assert await store.stat(key) is None
+    for key in kept_copies:
+        assert await store.stat(key) is not None
     assert await sweep_unreferenced_media(db, store, grace_seconds=WEEK, keep_sha256=shipped) == 0
 
     # once a reference goes, so does the item (after the grace)

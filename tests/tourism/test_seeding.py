@@ -36,7 +36,7 @@ async def test_seed_through_a_store_makes_media_items_once(
     await init_connection(db)
     store = local_store(tmp_path / "store")
     first = await seed_tourism(db, store, settings)
-    assert "40 audio files and 3 models in the local media store" in first
+    assert "40 audio files, 3 models and 24 drawn photos in the local media store" in first
     rows = await db.fetch(
         "select t.sha256, t.audio_ref, m.storage_key, m.sha256 as media_sha256, m.status, m.purpose "
         "from tourism_tracks t join media m on m.id = t.media_id"
@@ -49,7 +49,10 @@ async def test_seed_through_a_store_makes_media_items_once(
         assert hashlib.sha256(path.read_bytes()).hexdigest() == row["sha256"]
     media_before = await db.fetch("select id, storage_key from media order by id")
     files_before = files_under(tmp_path / "store")
-    assert len(media_before) == len(files_before) == 43  # 40 tracks + 3 GLB models
+    assert len(media_before) == 67  # 40 tracks + 3 GLB models + a drawn photo for each of 4 sites and 20 points
+    assert len(files_before) == 67 + 24 * 3  # each photo with its 320, 640 and 960 px copies
+    photos = await db.fetch("select photos from tourism_points where photos <> '{}'")
+    assert len(photos) == 20
     versions = await db.fetch("select slug, version from tourism_sites order by slug")
 
     assert await seed_tourism(db, store, settings) == first
@@ -62,7 +65,7 @@ async def test_seed_through_a_store_makes_media_items_once(
     lost.unlink()
     await seed_tourism(db, store, settings)
     assert lost.is_file()
-    assert await db.fetchval("select count(*) from media") == 43
+    assert await db.fetchval("select count(*) from media") == 67
 
 
 async def test_seeded_sites_stand_where_their_cited_sources_put_them(

@@ -1,10 +1,14 @@
-"""The site and point pages as plain string building: every content field through html.escape, no script.
+"""The site and point pages as plain string building: every content field through html.escape. No script but
+one same-origin file on the point page (lock-screen controls through the Media Session API; `defer`, and the page
+works fully without it).
 
 The point page is the audio guide without an app: a native <audio controls preload="none"> (nothing plays by
 itself: WCAG 1.4.2), captions from the WebVTT track, and the transcript in the page (WCAG 1.2.1).
 """
 
 from service.core.html_page import BASE_CSS, e, html_document
+from service.media.pictures import Picture, img_html
+from service.tourism.pages.scripts import MEDIA_SESSION_PATH
 from service.tourism.pages.view import PointPage, guide_path
 from service.tourism.sites.schemas import PointPublic, SitePublic
 
@@ -114,16 +118,14 @@ def _point_item(site: SitePublic, point: PointPublic, w: dict[str, str], lang: s
     )
 
 
-def render_site_page(site: SitePublic, photos: list[str], lang: str) -> str:
+def render_site_page(site: SitePublic, photos: list[Picture], lang: str) -> str:
     w = WORDS[lang]
     out = [f"<h1>{e(site.name)}</h1>"]
     ranking = w.get(site.ranking, "")
     if ranking:
         out.append(f'<p class="muted">{ranking}</p>')
     if photos:
-        out.append(
-            f'<img src="{e(photos[0])}" width="800" height="600" loading="lazy" decoding="async" alt="{e(site.name)}">'
-        )
+        out.append(img_html(photos[0], site.name))
     if site.summary:
         out.append(_paragraphs(site.summary))
     out.append(f'<section id="visit"><h2>{w["visit"]}</h2><dl>')
@@ -183,18 +185,17 @@ def render_point_page(page: PointPage, lang: str) -> str:
         f'<p><a href="{e(guide_path(site.slug))}?lang={lang}">← {e(site.name)}</a></p>',
         f"<h1>{e(point.title)}</h1>",
     ]
-    if page.photos:
-        out.append(
-            f'<img src="{e(page.photos[0])}" width="800" height="600" loading="lazy" decoding="async" '
-            f'alt="{w["photo"]}: {e(point.title)}">'
-        )
+    if page.pictures:
+        out.append(img_html(page.pictures[0], f"{w['photo']}: {point.title}"))
     out.append(f'<section id="nghe"><h2>{w["listen"]}</h2>')
     track = page.track
     if track is None:
         out.append(f"<p>{w['no_audio']}</p>")
     else:
+        tour_title = f' data-tour="{e(page.tour.title)}"' if page.tour is not None else ""
         out.append(
-            f'<audio controls preload="none" src="{e(track.url)}">'
+            f'<audio controls preload="none" src="{e(track.url)}" data-title="{e(point.title)}" '
+            f'data-site="{e(site.name)}"{tour_title}>'
             f'<track kind="captions" src="{e(track.vtt_url)}" srclang="{e(track.lang)}" '
             f'label="{w["captions"]} ({e(track.lang)})" default>'
             f"{w['no_audio_support']}</audio>"
@@ -204,11 +205,9 @@ def render_point_page(page: PointPage, lang: str) -> str:
     if page.transcript:
         out.append(f'<h2 id="transcript">{w["transcript"]}</h2>')
         out.extend(f"<p>{e(line)}</p>" for line in page.transcript)
-    for extra in page.photos[1:4]:
-        out.append(
-            f'<figure><img src="{e(extra)}" width="800" height="600" loading="lazy" decoding="async" '
-            f'alt="{w["photo"]}: {e(point.title)}"></figure>'
-        )
+    for n, extra in enumerate(page.pictures[1:4], start=2):
+        word = w["photo"]
+        out.append(f"<figure>{img_html(extra, f'{word} {n}: {point.title}')}</figure>")
     out.append(f"<p>{_map_link(point.lat, point.lon, w['map'])}</p>")
     if page.previous is not None or page.next is not None:
         tour = f' aria-label="{e(page.tour.title)}"' if page.tour is not None else ""
@@ -217,5 +216,10 @@ def render_point_page(page: PointPage, lang: str) -> str:
             f"{_neighbour(page.next, site.slug, w['next'], w, lang, 'next')}</nav>"
         )
     return html_document(
-        lang=lang, title=f"{point.title} – {site.name}", css=CSS, body="".join(out), other_lang_label=w["other_lang"]
+        lang=lang,
+        title=f"{point.title} – {site.name}",
+        css=CSS,
+        body="".join(out),
+        other_lang_label=w["other_lang"],
+        head=f'<script src="{MEDIA_SESSION_PATH}" defer></script>' if track is not None else "",
     )

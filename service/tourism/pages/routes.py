@@ -16,10 +16,11 @@ from litestar.params import FromPath, SkipValidation
 from service.core.db import DB
 from service.core.errors import NotFound, Unavailable
 from service.core.html_page import html_response, page_language, wants_json
-from service.core.http_files import content_disposition
+from service.core.http_files import IMMUTABLE_CACHE_CONTROL, content_disposition, serve_bytes
 from service.core.pdf import FontMissing, PdfRenderer
 from service.core.qr import MEDIA_TYPES, QRCache, QROptions
 from service.tourism.pages.html import CSS, render_point_page, render_site_page
+from service.tourism.pages.scripts import JS_TYPE, MEDIA_SESSION_JS, MEDIA_SESSION_NAME
 from service.tourism.pages.signs import Sign, SignSheet, render_sign_sheet
 from service.tourism.pages.view import guide_path, point_page, site_page
 from service.tourism.params import base_url, get_and_head_ids
@@ -70,7 +71,7 @@ class GuidePagesController(Controller):
         page = await point_page(db, site, point, lang)
         if wants_json(request):
             return Response(msgspec.json.encode(page), media_type="application/json", headers={"Vary": "Accept"})
-        return html_response(render_point_page(page, lang), lang=lang, css=CSS, media=True)
+        return html_response(render_point_page(page, lang), lang=lang, css=CSS, media=True, script=True)
 
     @route(
         "/{site:str}/{point:str}/qr.svg",
@@ -141,3 +142,22 @@ class GuidePagesController(Controller):
                 "Cache-Control": "public, max-age=3600",
             },
         )
+
+
+class PageScriptsController(Controller):
+    path = "/assets/js"
+    tags = ["tourism: pages"]
+
+    @route(
+        "/{name:str}",
+        http_method=[HttpMethod.GET, HttpMethod.HEAD],
+        operation_id=get_and_head_ids("page_script"),
+        summary="The point page's Media Session helper (lock-screen controls); the page works without it",
+        exclude_from_auth=True,
+        media_type=JS_TYPE,
+    )
+    async def script(self, request: Request[Any, Any, Any], name: FromPath[str]) -> Response[Any]:
+        """The script under its content-hashed name, cached for a year; any other name is a 404."""
+        if name != MEDIA_SESSION_NAME:
+            raise NotFound("no such script", code="script_not_found")
+        return serve_bytes(request, MEDIA_SESSION_JS, JS_TYPE, cache_control=IMMUTABLE_CACHE_CONTROL)

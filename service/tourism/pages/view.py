@@ -8,7 +8,7 @@ import asyncpg
 import msgspec
 
 from service.core.errors import NotFound
-from service.media.service import media_urls
+from service.media.pictures import Picture, media_pictures
 from service.tourism.languages import pick_language
 from service.tourism.ports import NearbyProducers
 from service.tourism.sites.schemas import PointPublic, SitePublic, TourPublic, TrackRef
@@ -30,7 +30,8 @@ class PointPage(msgspec.Struct, kw_only=True):
     point: PointPublic
     track: TrackRef | None  # the narration in the visitor's language, else the fallback language
     transcript: list[str]  # the narration's cues in order (or the point's text when it has no track)
-    photos: list[str]
+    photos: list[str]  # the photos' addresses (for apps)
+    pictures: list[Picture]  # the same photos as the page draws them (srcset, size)
     tour: TourPublic | None  # the first tour that stops here, whose order gives previous and next
     previous: PointPublic | None
     next: PointPublic | None
@@ -38,7 +39,7 @@ class PointPage(msgspec.Struct, kw_only=True):
 
 async def site_page(
     conn: asyncpg.Connection, slug: str, lang: str, nearby_producers: NearbyProducers | None
-) -> tuple[SitePublic, list[str]]:
+) -> tuple[SitePublic, list[Picture]]:
     """The site in one language with its points, tours and nearby producers, and its photos' addresses."""
     published = await load_published_site(conn, slug)
     producers = []
@@ -46,8 +47,7 @@ async def site_page(
         site = published.site
         producers = await nearby_producers.near(site.lat, site.lon, NEARBY_RADIUS_KM, lang, NEARBY_PRODUCERS_LIMIT)
     view = site_public(published, "", lang, producers)
-    photos = await media_urls(conn, "", view.photos)
-    return view, [photos[p] for p in view.photos if p in photos]
+    return view, await media_pictures(conn, "", view.photos)
 
 
 def _neighbours(
@@ -74,14 +74,15 @@ async def point_page(conn: asyncpg.Connection, site_slug: str, point_slug: str, 
     transcript = [str(cue.get("text", "")) for cue in cues]
     if not transcript and point.text:
         transcript = [part for part in point.text.split("\n") if part.strip()]
-    photo_urls = await media_urls(conn, "", point.photos)
     tour, previous, following = _neighbours(view, point)
+    pictures = await media_pictures(conn, "", point.photos)
     return PointPage(
         site=view,
         point=point,
         track=track,
         transcript=transcript,
-        photos=[photo_urls[p] for p in point.photos if p in photo_urls],
+        photos=[picture.url for picture in pictures],
+        pictures=pictures,
         tour=tour,
         previous=previous,
         next=following,

@@ -14,6 +14,8 @@ from service.traceability.batches import queries as eq
 from service.traceability.batches import vocab
 from service.traceability.batches.chain import GENESIS_HASH, ChainedEvent, event_hash, plain_decimal
 from service.traceability.batches.schemas import ChainReport, EventCreate, EventRead, InspectionCreate, RecallCreate
+from service.traceability.places.queries import place as place_query
+from service.traceability.places.schemas import PlaceRead
 from service.traceability.places.service import usable_place
 from service.traceability.registry.checks import check_quantity
 
@@ -156,6 +158,23 @@ def check_step(data: EventCreate) -> tuple[str, str | None]:
     return step, disposition
 
 
+def place_detail(place: PlaceRead) -> dict[str, str]:
+    """The place's name as it was, inside the hashed details; the page shows the register's current names."""
+    return {"id": str(place.id), "name": place.names["vi"]}
+
+
+async def inspected_place(conn: asyncpg.Connection, place_id: uuid.UUID, organization_id: uuid.UUID) -> PlaceRead:
+    """A place an inspection may name: the inspected batch's organization's, or its cooperative's."""
+    found = await place_query(conn, place_id)
+    if found is None:
+        raise InvalidInput("no place with this id", code="place_not_found")
+    if found.organization_id != organization_id and not await eq.is_parent_of(
+        conn, found.organization_id, organization_id
+    ):
+        raise InvalidInput("this place belongs to another organization than the batch", code="place_not_of_batch")
+    return found
+
+
 async def append_event(
     conn: asyncpg.Connection, user: CurrentUser, batch_id: uuid.UUID, data: EventCreate, base_url: str
 ) -> EventRead:
@@ -177,8 +196,7 @@ async def append_event(
         biz_location = None
         if data.place_id is not None:
             place = await usable_place(conn, user, data.place_id)
-            # the name as it was, inside the hashed details; the page shows the register's current names
-            details["place"] = {"id": str(place.id), "name": place.names["vi"]}
+            details["place"] = place_detail(place)
             biz_location = place_uri(base_url, place.id)
         if data.quantity is not None and data.unit is not None:
             if data.unit.strip() != locked.unit:
@@ -222,6 +240,11 @@ async def record_inspection(
     async with conn.transaction():
         details["authority"] = authority_detail(await access.acting_authority(conn, user))
         locked = await lock_for_write(conn, user, batch_id, step="inspecting", any_org=True)
+        biz_location = None
+        if data.place_id is not None:
+            place = await inspected_place(conn, data.place_id, locked.organization_id)
+            details["place"] = place_detail(place)
+            biz_location = place_uri(base_url, place.id)
         if locked.phi_violation and data.result == "conformant":
             raise InvalidInput(
                 "this batch was harvested inside a pesticide's pre-harvest interval: it cannot be conformant",
@@ -236,6 +259,7 @@ async def record_inspection(
             disposition=data.result,
             event_time=event_time,
             details=details,
+            biz_location=biz_location,
         )
 
 

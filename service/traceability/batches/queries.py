@@ -296,3 +296,12 @@ async def events_of(conn: asyncpg.Connection, batch_id: uuid.UUID) -> list[Event
 async def batch_head(conn: asyncpg.Connection, batch_id: uuid.UUID) -> tuple[int, str] | None:
     row = await conn.fetchrow("select last_seq, last_hash from batches where id = $1", batch_id)
     return None if row is None else (row["last_seq"], row["last_hash"])
+
+
+async def is_parent_of(conn: asyncpg.Connection, parent_id: uuid.UUID, organization_id: uuid.UUID) -> bool:
+    """Whether the first organization is the second's cooperative."""
+    return bool(
+        await conn.fetchval(
+            "select exists(select 1 from organizations where id = $2 and parent_id = $1)", parent_id, organization_id
+        )
+    )

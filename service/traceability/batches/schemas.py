@@ -39,6 +39,9 @@ class BatchCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notes: Notes | None = None
     # when the harvest (commissioning) happened; defaults to now
     event_time: datetime | None = None
+    # where it was harvested or made, from the place register (a farm, a packhouse): the commissioning
+    # event's bizLocation and the words on the shopper page ("Thu hoạch tại Đồi chè Hồng Thái")
+    place_id: uuid.UUID | None = None
 
 
 class BatchRead(msgspec.Struct, kw_only=True):
@@ -95,6 +98,8 @@ class TransformationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
     biz_step: Annotated[str, Meta(min_length=1, max_length=300)] = "commissioning"
     event_time: datetime | None = None
     notes: Notes | None = None
+    # where the inputs became the output (e.g. the tea works); `output.place_id` means the same
+    place_id: uuid.UUID | None = None
 
 
 class InspectionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -102,6 +107,8 @@ class InspectionCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True)
     notes: Notes | None = None
     photos: MediaIds = msgspec.field(default_factory=list)
     event_time: datetime | None = None
+    # where the sample was taken: a place of the batch's organization (or its cooperative)
+    place_id: uuid.UUID | None = None
 
 
 class RecallCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -14,9 +14,16 @@ from service.traceability import access
 from service.traceability.batches import idempotency
 from service.traceability.batches import queries as eq
 from service.traceability.batches.chain import GENESIS_HASH, ChainedEvent, event_hash, plain_decimal
-from service.traceability.batches.events import check_event_time, locations, lock_for_write
+from service.traceability.batches.events import (
+    check_event_time,
+    locations,
+    lock_for_write,
+    place_detail,
+    place_uri,
+)
 from service.traceability.batches.schemas import BatchCreate, BatchRead, TransformationCreate, TransformationRead
 from service.traceability.identifiers.gs1 import is_gs1_text, random_code
+from service.traceability.places.service import usable_place
 from service.traceability.registry.checks import check_quantity
 
 CODE_LENGTH = 13  # 65 bits
@@ -124,6 +131,7 @@ async def create_batch(
     check_batch_fields(data)
     event_time = check_event_time(data.event_time)
     request_hash = request_hash or idempotency.body_hash(data)
+    place = None if data.place_id is None else await usable_place(conn, user, data.place_id)
     for _attempt in range(3):
         pre = await eq.batch_precheck(conn, user.id, data.product_id, data.plot_id, data.harvest_date, key)
         stored = idempotency.check_replay(
@@ -145,6 +153,9 @@ async def create_batch(
         details: dict[str, Any] = {}
         if data.notes:
             details["notes"] = data.notes
+        if place is not None:
+            details["place"] = place_detail(place)
+            biz_location = place_uri(base_url, place.id)
         event = ChainedEvent(
             id=uuid.uuid4(),
             batch_id=batch.id,
@@ -209,7 +220,11 @@ async def create_transformation(
         raise InvalidInput("each input batch appears once", code="duplicate_input")
     if data.output.id is not None and data.output.id in ids:
         raise InvalidInput("the output cannot be one of the inputs", code="output_is_input")
+    if data.place_id is not None and data.output.place_id is not None and data.place_id != data.output.place_id:
+        raise InvalidInput("place_id and output.place_id name different places", code="place_conflict")
+    place_id = data.place_id or data.output.place_id
     async with conn.transaction():
+        place = None if place_id is None else await usable_place(conn, user, place_id)
         pre = await eq.batch_precheck(conn, user.id, data.output.product_id, data.output.plot_id, None, None)
         if pre.product_org is None or not (pre.mine or user.role == "admin"):
             raise NotFound("no product with this id", code="product_not_found")
@@ -238,6 +253,10 @@ async def create_transformation(
             data.output, organization_id=pre.product_org, shelf_life_days=pre.shelf_life_days, phi=False, now=now
         )
         read_point, biz_location = locations(base_url, batch.organization_id, batch.plot_id)
+        details: dict[str, Any] = {"notes": data.notes} if data.notes else {}
+        if place is not None:
+            details["place"] = place_detail(place)
+            biz_location = place_uri(base_url, place.id)
         event = ChainedEvent(
             id=uuid.uuid4(),
             batch_id=batch.id,
@@ -254,7 +273,7 @@ async def create_transformation(
             unit=batch.unit,
             inputs=inputs_json,
             outputs=[{"batch_id": str(batch.id), "quantity": plain_decimal(batch.quantity), "unit": batch.unit}],
-            details={"notes": data.notes} if data.notes else {},
+            details=details,
             recorded_by=user.id,
         )
         try:

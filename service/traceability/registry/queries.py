@@ -25,7 +25,7 @@ from service.traceability.registry.schemas import (
 ORG_COLUMNS = (
     "id, kind, name, parent_id, description, province_code, province_name, commune_code, commune_name, "
     "former_district, address_line, lat, lon, contact_phone, contact_email, verification_status, verified_by, "
-    "verified_at, standards, created_at, updated_at"
+    "verified_at, standards, photos, created_at, updated_at"
 )
 PRODUCT_COLUMNS = (
     "id, organization_id, gtin14, names, descriptions, category, ocop_stars, geographic_indication, photos, "
@@ -110,6 +110,7 @@ class OrganizationChanges(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     contact_email: str | UnsetType | None = UNSET
     description: dict[str, str] | UnsetType = UNSET
     standards: list[str] | UnsetType = UNSET
+    photos: list[uuid.UUID] | UnsetType = UNSET
     verification_status: str | UnsetType = UNSET
     verified_by: uuid.UUID | UnsetType | None = UNSET
     verified_at: datetime | UnsetType | None = UNSET

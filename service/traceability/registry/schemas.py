@@ -100,6 +100,8 @@ class OrganizationUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=Tru
     )
     description: LangText | UnsetType = UNSET
     standards: Standards | UnsetType = UNSET
+    # the farm's photos (uploaded first through /api/v1/media, purpose "product_photo"); the pages show the first
+    photos: MediaIds | UnsetType = UNSET
 
 
 class VerificationUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -128,6 +130,7 @@ class OrganizationRead(msgspec.Struct, kw_only=True):
     verified_by: uuid.UUID | None
     verified_at: datetime | None
     standards: list[str]
+    photos: list[uuid.UUID]
     created_at: datetime
     updated_at: datetime
 

@@ -118,6 +118,7 @@ async def update_organization(
             else data.description
         ),
         standards=data.standards,
+        photos=data.photos,
     )
     if isinstance(data.commune_code, str):
         place = check_commune(data.commune_code)

@@ -12,6 +12,7 @@ from typing import Literal
 import asyncpg
 import msgspec
 
+from service.media.pictures import Picture
 from service.traceability.batches.events import check_chain
 from service.traceability.batches.queries import batch_head, events_of
 from service.traceability.ports import PlaceRef
@@ -109,6 +110,11 @@ class PageData(msgspec.Struct, kw_only=True):
     geographic_indication: str | None
     photos: list[str]
     producer: Producer
+    farm_photos: list[str] = msgspec.field(default_factory=list)
+    batch_photos: list[str] = msgspec.field(default_factory=list)
+    # the photos as the page draws them (srcset, size): product photos first, then the batch's
+    pictures: list[Picture] = msgspec.field(default_factory=list)
+    farm_picture: Picture | None = None
     certifications: list[Certification]
     batch_id: uuid.UUID | None = None
     code: str | None = None
@@ -163,7 +169,7 @@ _PRODUCT = f"""
     ocop.stars as ocop_stars,
     case when ocop.stars is not null
          then jsonb_build_object('kind', 'verified', 'by', ocop.authority, 'at', ocop.verified_at) end as ocop_claim,
-    p.geographic_indication, p.photos::text[] as photos,
+    p.geographic_indication, p.photos::text[] as photos, o.photos::text[] as farm_photos,
     jsonb_build_object('id', o.id, 'name', o.name, 'kind', o.kind, 'verified', o.verification_status = 'verified',
         'verification', case when o.verification_status = 'verified'
                              then jsonb_build_object('kind', 'verified', 'by', ov.authority, 'at', ov.at) end,
@@ -255,7 +261,8 @@ async def batch_page_data(conn: asyncpg.Connection, batch_id: uuid.UUID) -> Page
     row = await conn.fetchrow(
         f"""
         select {_PRODUCT}, {CERTS} as certifications,
-               b.id as batch_id, b.code, b.lot, b.status, b.recall_reason, b.recalled_at, b.harvest_date,
+               b.id as batch_id, b.code, b.lot, b.photos::text[] as batch_photos,
+               b.status, b.recall_reason, b.recalled_at, b.harvest_date,
                b.harvest_end, b.expiry_date, coalesce(pl.commune_name, o.commune_name) as origin_commune,
                jsonb_build_object('kind', 'declared', 'by', o.name, 'at', b.created_at) as batch_claim,
                (select coalesce(jsonb_agg(jsonb_build_object(

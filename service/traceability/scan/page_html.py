@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from service.core import clock
+from service.media.pictures import img_html
 from service.traceability.batches.vocab import is_official, step_label
 from service.traceability.scan.page_data import (
     Certification,
@@ -52,7 +53,10 @@ CSS = (
     "section.v{border-left:5px solid #1e6b35}section.d{border-left:5px dashed #8a8a8a}"
     "section.s{border-left:5px solid #0b5cad}.legend{list-style:none;padding:0;font-size:.85rem}"
     ".unit{margin:.5rem 0}footer{margin-top:2rem;font-size:.85rem;color:#5c5c5c}"
+    ".gallery{list-style:none;padding:0;display:grid;grid-template-columns:1fr 1fr;gap:.5rem}.gallery li{margin:0}"
 )
+# two photos side by side below 42rem, else two of a 40rem column
+GALLERY_SIZES = "(max-width: 42rem) calc(50vw - 1.25rem), 19.75rem"
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode()).digest()).decode()
 CONTENT_SECURITY_POLICY = (
     f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; img-src 'self' https: data:; "
@@ -187,6 +191,8 @@ def _producer_section(data: PageData, lang: str, today: date) -> list[str]:
             f'#map={zoom}/{p.lat:.{digits}f}/{p.lon:.{digits}f}">{t["map" if approximate else "map_exact"]}</a>'
         )
     out.append("</p>")
+    if data.farm_picture is not None:
+        out.append(img_html(data.farm_picture, f"{t['photo']}: {p.name}", sizes=GALLERY_SIZES))
     if data.lot is not None:
         rows = [(t["lot"], e(data.lot))]
         if data.origin_commune:
@@ -257,11 +263,8 @@ def render_page(data: PageData, *, lang: str, page_url: str, today: date) -> str
     if data.not_registered is not None:
         out.append(_not_registered(data.not_registered, t))
     out.append(UNIT_TOP)
-    if data.photos:
-        out.append(
-            f'<img src="{e(data.photos[0])}" srcset="{e(data.photos[0])} 800w" '
-            'sizes="(max-width: 40rem) 100vw, 40rem" width="800" height="600" loading="lazy" decoding="async" alt="">'
-        )
+    if data.pictures:
+        out.append(img_html(data.pictures[0], f"{t['photo']}: {name}"))
     out.append(f"<h1>{e(name)}</h1>")
     if data.ocop_stars and data.ocop_claim is not None:
         stars = "★" * data.ocop_stars + "☆" * (5 - data.ocop_stars)
@@ -273,6 +276,14 @@ def render_page(data: PageData, *, lang: str, page_url: str, today: date) -> str
     description = data.product_descriptions.get(lang) or data.product_descriptions.get("vi")
     if description:
         out.append(f"<p>{e(description)} {claim_tag(None, lang)}</p>")
+    if len(data.pictures) > 1:
+        out.append(f'<ul class="gallery" aria-label="{t["photos"]}">')
+        word = t["photo"]
+        out.extend(
+            f"<li>{img_html(picture, f'{word} {n}: {name}', sizes=GALLERY_SIZES)}</li>"
+            for n, picture in enumerate(data.pictures[1:7], start=2)
+        )
+        out.append("</ul>")
     out.append(UNIT_INFO)
     out.append(_legend(lang))
     out.extend(_official_section(data, lang, today))

@@ -15,6 +15,7 @@ import asyncpg
 
 from service.core.db import AnyPool, ReadPool, borrow
 from service.core.errors import NotFound
+from service.media.pictures import media_pictures
 from service.media.service import public_url
 from service.traceability.ports import NearbySites, PlaceRef
 from service.traceability.scan.caches import PageEntry, TraceCaches
@@ -45,7 +46,12 @@ async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: 
         return []
 
 
-def _photo_urls(data: PageData, base_url: str) -> None:
+async def _photos(conn: asyncpg.Connection, data: PageData, base_url: str) -> None:
+    """Photo ids become addresses (`photos`, for apps) and drawable pictures with their copies (`pictures`)."""
+    ids = [uuid.UUID(photo) for photo in [*data.photos, *data.batch_photos, *data.farm_photos]]
+    drawn = {picture.id: picture for picture in await media_pictures(conn, base_url, ids)}
+    data.pictures = [drawn[i] for i in dict.fromkeys(ids[: len(data.photos) + len(data.batch_photos)]) if i in drawn]
+    data.farm_picture = next((drawn[uuid.UUID(p)] for p in data.farm_photos if uuid.UUID(p) in drawn), None)
     data.photos = [public_url(base_url, uuid.UUID(photo)) for photo in data.photos]
 
 
@@ -67,7 +73,10 @@ async def batch_page(
     async def query_page(conn: asyncpg.Connection) -> tuple[PageVersion, PageData] | None:
         version = await page_version(conn, code, None)
         data = None if version is None else await batch_page_data(conn, version.batch_id)
-        return None if version is None or data is None else (version, data)
+        if version is None or data is None:
+            return None
+        await _photos(conn, data, base_url)
+        return version, data
 
     async def query_unit(conn: asyncpg.Connection) -> PageVersion | None:
         return await page_version(conn, code, serial)
@@ -84,7 +93,6 @@ async def batch_page(
         if found is None:
             return None
         version, data = found
-        _photo_urls(data, base_url)
         data.nearby = await nearby_places(nearby_sites, data, lang)  # connection released
         return PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
 
@@ -129,6 +137,8 @@ async def product_page(
     async def load() -> PageEntry | None:
         async with borrow(pool) as conn:  # released before tourism is asked for nearby sites
             data = await product_page_data(conn, gtin14)
+            if data is not None:
+                await _photos(conn, data, base_url)
             lot_known, serial_known = (
                 await registered_qualifiers(conn, gtin14, lot, serial) if lot or serial else (True, True)
             )
@@ -136,7 +146,6 @@ async def product_page(
             return None
         if not lot_known or not serial_known:
             data.not_registered = NotRegistered(lot=None if lot_known else lot, serial=None if serial_known else serial)
-        _photo_urls(data, base_url)
         data.nearby = await nearby_places(nearby_sites, data, lang)
         version = f"product|{uuid.uuid4().hex}|{lot}|{serial}"
         return PageEntry(batch_id=data.product_id, data=data, html={}, version=version)

@@ -13,6 +13,7 @@ import msgspec
 
 from service.core.errors import NotFound
 from service.core.html_page import BASE_CSS, e, html_document
+from service.media.pictures import THUMB_SIZES, Picture, img_html, media_pictures
 from service.traceability.ports import NearbySites, PlaceRef
 from service.traceability.registry.queries import PUBLIC_LAT, PUBLIC_LON, VERIFIED_OCOP_STARS
 from service.traceability.scan.page_data import CERTS, Certification, Claim, PlaceName
@@ -23,7 +24,12 @@ from service.traceability.scan.page_text import TEXT
 NEARBY_SITES = 5
 MAX_BATCHES = 20
 # The shopper page's look (claim labels, stars) over the shared base.
-PRODUCER_CSS = BASE_CSS + SHOPPER_CSS[SHOPPER_CSS.index(".alert") :]
+PRODUCER_CSS = (
+    BASE_CSS
+    + SHOPPER_CSS[SHOPPER_CSS.index(".alert") :]
+    + ".cards{list-style:none;padding:0}.cards li{overflow:hidden;min-height:4.5rem}"
+    ".cards img{float:left;width:6rem;height:auto;margin:0 .7rem .3rem 0}"
+)
 
 
 class ProductCard(msgspec.Struct, kw_only=True):
@@ -31,6 +37,7 @@ class ProductCard(msgspec.Struct, kw_only=True):
     gtin14: str | None
     ocop_stars: int | None
     photo: uuid.UUID | None
+    picture: Picture | None = None
 
 
 class BatchOnSale(msgspec.Struct, kw_only=True):
@@ -55,13 +62,15 @@ class ProducerPage(msgspec.Struct, kw_only=True):
     certifications: list[Certification]
     batches: list[BatchOnSale]
     places: list[PlaceName]
+    photos: list[uuid.UUID]
     nearby: list[PlaceRef] = msgspec.field(default_factory=list)
+    farm_picture: Picture | None = None
 
 
 async def producer_page_data(conn: asyncpg.Connection, org_id: uuid.UUID) -> ProducerPage:
     row = await conn.fetchrow(
         f"""
-        select o.id, o.name, o.kind, o.description, o.commune_name, o.province_name, o.standards,
+        select o.id, o.name, o.kind, o.description, o.commune_name, o.province_name, o.standards, o.photos,
                {PUBLIC_LAT.format(o="o")} as lat, {PUBLIC_LON.format(o="o")} as lon,
                case when o.verification_status = 'verified' then
                    (select jsonb_build_object('kind', 'verified', 'by', a.name, 'at', r.created_at)
@@ -96,6 +105,11 @@ async def producer_page(
     conn: asyncpg.Connection, org_id: uuid.UUID, nearby_sites: NearbySites | None, lang: str
 ) -> ProducerPage:
     page = await producer_page_data(conn, org_id)
+    ids = [*page.photos, *(product.photo for product in page.products if product.photo is not None)]
+    drawn = {picture.id: picture for picture in await media_pictures(conn, "", ids)}
+    page.farm_picture = next((drawn[i] for i in page.photos if i in drawn), None)
+    for product in page.products:
+        product.picture = drawn.get(product.photo) if product.photo is not None else None
     if nearby_sites is not None and page.lat is not None and page.lon is not None:
         page.nearby = await nearby_sites.near(page.lat, page.lon, lang, NEARBY_SITES)
     return page
@@ -149,13 +163,18 @@ def render_producer_page(page: ProducerPage, lang: str, today: date) -> str:
     out.append("</p>")
     if page.verification is not None:
         out.append(f"<p>{t['producer_verified']} {claim_tag(page.verification, lang)}</p>")
+    if page.farm_picture is not None:
+        out.append(img_html(page.farm_picture, f"{t['photo']}: {page.name}"))
     story = _name(page.description, lang) if page.description else ""
     if story:
         out.append(f"<h2>{w['story']}</h2><p>{e(story)} {claim_tag(None, lang)}</p>")
     if page.products:
-        out.append(f'<h2 id="products">{w["products"]}</h2><ul>')
+        out.append(f'<h2 id="products">{w["products"]}</h2><ul class="cards">')
         for product in page.products:
-            name = e(_name(product.names, lang))
+            plain = _name(product.names, lang)
+            # alt="": the product's name follows the thumbnail inside the same link
+            thumb = img_html(product.picture, "", sizes=THUMB_SIZES) if product.picture is not None else ""
+            name = thumb + e(plain)
             if product.gtin14:
                 name = f'<a href="/p/{e(product.gtin14)}?lang={lang}">{name}</a>'
             stars = f' <span class="stars">{"★" * product.ocop_stars}</span> OCOP' if product.ocop_stars else ""

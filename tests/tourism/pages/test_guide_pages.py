@@ -5,6 +5,7 @@ import re
 import zxingcpp
 
 from service.core.qr import matrix_image
+from service.tourism.pages.scripts import MEDIA_SESSION_PATH
 from tests.support.tourism import BASE, SITE, Client, assert_problem
 
 
@@ -25,7 +26,8 @@ async def test_a_stop_page_plays_nothing_by_itself_and_has_captions_and_transcri
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"  # said once
     csp = page.headers["content-security-policy"]
-    assert "script-src 'none'" in csp and "media-src 'self'" in csp and "default-src 'none'" in csp
+    # one same-origin script file (lock-screen controls), nothing inline
+    assert "script-src 'self';" in csp and "media-src 'self'" in csp and "default-src 'none'" in csp
     html = page.text
     assert '<html lang="vi">' in html
     audio = re.search(r"<audio[^>]*>", html).group(0)  # type: ignore[union-attr]
@@ -38,7 +40,10 @@ async def test_a_stop_page_plays_nothing_by_itself_and_has_captions_and_transcri
     assert "Xin chào." in html and "Mời vào." in html  # the transcript, in the page
     assert f'rel="next" href="/g/{SITE}/p2?lang=vi"' in html  # the tour's next stop
     assert 'rel="prev"' not in html  # the first stop has none
-    assert "Tôi đang ở đây" in html and "<script" not in html
+    assert "Tôi đang ở đây" in html
+    scripts = re.findall(r"<script[^>]*>[^<]*</script>", html)
+    assert scripts == [f'<script src="{MEDIA_SESSION_PATH}" defer></script>'], scripts
+    assert 'data-title="Điểm p1" data-site="Khu thử nghiệm Hồ Núi Cốc"' in audio
     assert len(page.content) < 30_000
 
     english = await client.get(f"/g/{published_site}/p2", headers={"Accept-Language": "en"})
@@ -47,6 +52,15 @@ async def test_a_stop_page_plays_nothing_by_itself_and_has_captions_and_transcri
     assert english.headers["content-language"] == "en"
     as_json = await client.get(f"/g/{published_site}/p1", headers={"Accept": "application/json"})
     assert as_json.json()["transcript"] == ["Xin chào.", "Mời vào."]
+
+
+async def test_the_media_session_script_is_a_cached_same_origin_file(client: Client) -> None:
+    script = await client.get(MEDIA_SESSION_PATH)
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "navigator.mediaSession" in script.text and "setActionHandler" in script.text
+    assert_problem(await client.get("/assets/js/media-session.000000000000.js"), 404, "script_not_found")
 
 
 async def test_the_site_page_lists_stops_tours_and_the_signs(client: Client, published_site: str) -> None:

@@ -92,3 +92,72 @@ async def test_places_are_checked_and_belong_to_their_organization(client: f.Cli
     deleted = await client.delete(f"/api/v1/places/{works['id']}", headers=headers)
     assert deleted.status_code == 204
     f.assert_problem(await client.get(f"/api/v1/places/{works['id']}"), 404, "place_not_found")
+
+
+async def test_the_harvest_the_processing_and_the_inspection_name_their_places_too(
+    client: f.Client, make_user: Any
+) -> None:
+    headers, _org = await f.farm(client, make_user)
+    hill = await place(client, headers, names={"vi": "Đồi chè Hồng Thái", "en": "Hồng Thái tea hill"}, kind="farm")
+    works = await place(client, headers)
+    product = await f.product(client, headers)
+    leaves = await f.batch(client, headers, product["id"], place_id=hill["id"])
+    (harvest,) = (await client.get(f"/api/v1/batches/{leaves['id']}/events", headers=headers)).json()
+    assert harvest["biz_step"] == "commissioning"
+    assert harvest["biz_location"] == f"{f.BASE}/api/v1/places/{hill['id']}"
+    assert harvest["details"]["place"] == {"id": hill["id"], "name": "Đồi chè Hồng Thái"}  # inside the hash
+    assert (await client.get(f"/api/v1/batches/{leaves['id']}/verify", headers=headers)).json()["valid"] is True
+
+    made = await client.post(
+        "/api/v1/transformations",
+        json={
+            "inputs": [{"batch_id": leaves["id"], "quantity": "100", "unit": "kg"}],
+            "output": {"product_id": product["id"], "quantity": "21", "unit": "kg"},
+            "place_id": works["id"],
+        },
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    dried = made.json()["output"]
+    assert made.json()["event"]["biz_location"] == f"{f.BASE}/api/v1/places/{works['id']}"
+
+    inspector = await make_user("inspector")
+    inspected = await client.post(
+        f"/api/v1/batches/{dried['id']}/inspections",
+        json={"result": "conformant", "place_id": works["id"]},
+        headers=inspector,
+    )
+    assert inspected.status_code == 201, inspected.text
+    assert inspected.json()["biz_location"] == f"{f.BASE}/api/v1/places/{works['id']}"
+
+    page = (await client.get(f"/trace/{leaves['code']}")).text
+    assert "Thu hoạch, tạo lô tại <strong>Đồi chè Hồng Thái" in page
+    dried_page = (await client.get(f"/trace/{dried['code']}?lang=en")).text
+    assert dried_page.count("at <strong>Tân Cương co-op tea works") == 2  # made there, inspected there
+
+    # another farm's places are not theirs to name, at any stage
+    other, _ = await f.farm(client, make_user)
+    other_product = await f.product(client, other)
+    refused = await client.post(
+        "/api/v1/batches",
+        json={"product_id": other_product["id"], "quantity": "5", "unit": "kg", "place_id": hill["id"]},
+        headers=other,
+    )
+    f.assert_problem(refused, 422, "place_not_yours")
+    other_batch = await f.batch(client, other, other_product["id"])
+    wrong = await client.post(
+        f"/api/v1/batches/{other_batch['id']}/inspections",
+        json={"result": "conformant", "place_id": works["id"]},
+        headers=inspector,
+    )
+    f.assert_problem(wrong, 422, "place_not_of_batch")
+    conflicting = await client.post(
+        "/api/v1/transformations",
+        json={
+            "inputs": [{"batch_id": other_batch["id"], "quantity": "1", "unit": "kg"}],
+            "output": {"product_id": other_product["id"], "quantity": "1", "unit": "kg", "place_id": hill["id"]},
+            "place_id": works["id"],
+        },
+        headers=other,
+    )
+    f.assert_problem(conflicting, 422, "place_conflict")
