@@ -59,6 +59,11 @@ async def row_counts(db: asyncpg.Connection) -> dict[str, int]:
     return {t["table_name"]: await db.fetchval(f'select count(*) from "{t["table_name"]}"') for t in tables}
 
 
+async def stored_keys(db: asyncpg.Connection) -> set[str]:
+    rows = await db.fetch("select storage_key from media union all select storage_key from media_renditions")
+    return {r["storage_key"] for r in rows}
+
+
 def files_under(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file())
 
@@ -69,10 +74,13 @@ async def test_seed_cli_stores_media_once(
     environ = cli_environ(settings)
     assert await run_cli(["seed"], environ) == 0
     tourism_line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("tourism seed"))
-    assert "40 audio files and 3 models in the local media store" in tourism_line
+    assert "40 audio files, 3 models and 24 drawn photos in the local media store" in tourism_line
     counts = await row_counts(db)
     files = files_under(Path(settings.media_dir))
-    assert counts["media"] == len(files) == 43
+    # every stored object is a media item or one of a photo's smaller copies, and each has its file
+    assert counts["media_renditions"] > 0
+    assert len(files) == counts["media"] + counts["media_renditions"]
+    assert {p.relative_to(settings.media_dir).as_posix() for p in files} == await stored_keys(db)
     assert await db.fetchval("select count(*) from tourism_tracks where media_id is null") == 0
     versions = await db.fetch("select slug, version from tourism_sites order by slug")
 
@@ -110,11 +118,12 @@ async def test_seed_cli_into_s3(db: asyncpg.Connection, s3_settings: Settings) -
 
     assert await run_cli(["seed"], environ) == 0
     keys = await asyncio.to_thread(bucket_keys)
-    assert len(keys) == 43
-    assert sorted(await db.fetchval("select array_agg(storage_key) from media")) == keys
+    assert len(keys) > 43  # 40 tracks + 3 models, and the drawn photos with their copies
+    assert set(keys) == await stored_keys(db)
+    media = await db.fetchval("select count(*) from media")
     assert await run_cli(["seed"], environ) == 0
     assert await asyncio.to_thread(bucket_keys) == keys
-    assert await db.fetchval("select count(*) from media") == 43
+    assert await db.fetchval("select count(*) from media") == media
     assert files_under(Path(s3_settings.media_dir)) == []
 
 
