@@ -142,6 +142,9 @@ def server_env(dsn: str, port: int, base: str, signing_key: str) -> dict[str, st
         "DB_POOL_MAX": "10",
         # production refuses to start without the transparency log's key: a throwaway one per run
         "LOG_SIGNING_KEY": signing_key,
+        # scheduled jobs run in their own process group in production (fly.toml); inside this server they would
+        # start all at once (backup's pg_dump, rollups, sweeps) and take the CPU the measured requests need
+        "JOBS_IN_SERVER": "false",
     }
 
 
