@@ -230,7 +230,7 @@ class StatisticsPagesController(Controller):
         t = T[lang]
         since, until = _window(days)
         bucket = _bucket_for(days)
-        plays = await play_stats(db, current_user, since=since, until=until, bucket=bucket)
+        plays = await play_stats(db, current_user, since=since, until=until, bucket=bucket, lang=lang)
         downloads = await download_stats(db, current_user, since=since, until=until, bucket=bucket)
         per_period: Counter[date] = Counter()
         for row in plays.rows:
@@ -238,7 +238,7 @@ class StatisticsPagesController(Controller):
         down_period: Counter[date] = Counter()
         for d in downloads.rows:
             down_period[d.period] += d.downloads
-        points = _totals([(f"{r.site} / {r.point}", r.plays) for r in plays.rows])
+        points = _totals([(f"{plays.site_names.get(r.site, r.site)} / {r.point}", r.plays) for r in plays.rows])
         langs = _totals([(LANGUAGE_NAMES.get(r.lang, r.lang), r.plays) for r in plays.rows])
         b = t[bucket]
         body = _header(t, t["sites"], "/stats/sites", days, lang, since, until)
@@ -285,14 +285,14 @@ async def province_body(
     common: dict[str, Any] = {"since": since, "until": until, "bucket": bucket, "lang": lang}
     by_category = await scan_stats(db, user, by="category", **common)
     by_commune = await scan_stats(db, user, by="commune", **common)
-    plays = await play_stats(db, user, since=since, until=until, bucket=bucket)
+    plays = await play_stats(db, user, since=since, until=until, bucket=bucket, lang=lang)
     per_period: Counter[date] = Counter()
     for row in by_category.rows:
         per_period[row.period] += row.scans
     idx = 0 if lang == "vi" else 1
     categories = _totals([(CATEGORY.get(r.key, (r.key, r.key))[idx], r.scans) for r in by_category.rows])
     communes = _totals([(r.label or "—", r.scans) for r in by_commune.rows])
-    sites = _totals([(r.site, r.plays) for r in plays.rows])
+    sites = _totals([(plays.site_names.get(r.site, r.site), r.plays) for r in plays.rows])
     b = t[bucket]
     body = _header(t, t["province"], "/stats/province", days, lang, since, until)
     body += _section(

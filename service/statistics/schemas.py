@@ -42,6 +42,7 @@ class PlayStats(msgspec.Struct, kw_only=True):
     sites: list[str]
     total: int
     rows: list[PlayRow]
+    site_names: dict[str, str] = {}  # slug -> name in the asked language, for people reading the numbers
 
 
 class DownloadRow(msgspec.Struct, frozen=True, kw_only=True):

@@ -124,9 +124,10 @@ async def play_stats(
     until: date | None,
     bucket: Bucket,
     site: str | None = None,
+    lang: str = "vi",
 ) -> PlayStats:
     since, until = date_range(since, until)
-    sites = await site_scope(conn, user, site)
+    sites = await site_scope(conn, user, site, lang)
     counts = await tourism.plays_by_period(conn, [s.id for s in sites], since, until, bucket)
     rows = msgspec.convert(counts, list[PlayRow], from_attributes=True)
     return PlayStats(
@@ -136,6 +137,7 @@ async def play_stats(
         sites=[s.slug for s in sites],
         total=sum(r.plays for r in rows),
         rows=rows,
+        site_names={s.slug: s.name for s in sites},
     )
 
 

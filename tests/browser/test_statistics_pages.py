@@ -88,6 +88,9 @@ async def test_statistics_pages_read_well_on_a_phone(
                     assert report.html_bytes <= PAGE_BUDGET, report
                     assert report.serious_violations == [], report
                     assert await page.locator("svg[role=img]").count() >= 2
+                    if name in ("stats-sites", "stats-province"):  # sites by their names, not their slugs
+                        assert await page.get_by_text("Đền thử").count() >= 1
+                        assert await page.get_by_text("den-thu", exact=True).count() == 0
                     await page.context.close()
                 context = await browser.new_context()
                 anonymous = await (await context.new_page()).goto(origin + "/stats/province")
