@@ -6,6 +6,7 @@ products; officials: everyone's), /stats/sites (editors: their sites; officials:
 """
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -154,6 +155,22 @@ def _section(heading: str, total: int | None, chart: str, tab: str, empty: str) 
     return f"<section><h2>{e(heading)}</h2>{total_html}{inner}</section>"
 
 
+def _breakdown(
+    t: dict[str, str], key: str, rows: list[tuple[str, int]], total: int | None = None, shown: int | None = None
+) -> str:
+    """One "by …" section: a bar chart of the rows and the same numbers as a table (the first `shown` rows)."""
+    heading = t[key]
+    tab = table(heading, [t["name"], t["count"]], rows[:shown])
+    return _section(heading, total, bar_chart(heading, rows), tab, t["none"])
+
+
+def _per_period(pairs: Iterable[tuple[date, int]]) -> Counter[date]:
+    summed: Counter[date] = Counter()
+    for period, value in pairs:
+        summed[period] += value
+    return summed
+
+
 def _totals(pairs: list[tuple[str, int]]) -> list[tuple[str, int]]:
     summed: Counter[str] = Counter()
     for label, value in pairs:
@@ -198,9 +215,7 @@ class StatisticsPagesController(Controller):
         by_product = await scan_stats(db, current_user, by="product", **common)
         by_batch = await scan_stats(db, current_user, by="batch", **common)
         by_commune = await scan_stats(db, current_user, by="commune", **common)
-        per_period: Counter[date] = Counter()
-        for row in by_product.rows:
-            per_period[row.period] += row.scans
+        per_period = _per_period((row.period, row.scans) for row in by_product.rows)
         products = _totals_by_key(by_product.rows)
         batches = _totals_by_key(by_batch.rows)
         communes = _totals_by_key(by_commune.rows)
@@ -213,12 +228,9 @@ class StatisticsPagesController(Controller):
             "",
             t["none"],
         )
-        body += _section(t["by_product"], None, bar_chart(t["by_product"], products),
-                         table(t["by_product"], [t["name"], t["count"]], products), t["none"])  # fmt: skip
-        body += _section(t["by_batch"], None, bar_chart(t["by_batch"], batches),
-                         table(t["by_batch"], [t["name"], t["count"]], batches), t["none"])  # fmt: skip
-        body += _section(t["by_commune"], None, bar_chart(t["by_commune"], communes),
-                         table(t["by_commune"], [t["name"], t["count"]], communes), t["none"])  # fmt: skip
+        body += _breakdown(t, "by_product", products)
+        body += _breakdown(t, "by_batch", batches)
+        body += _breakdown(t, "by_commune", communes)
         return _page(lang, t["producer"], body, t)
 
     @get("/sites", operation_id="statistics_sites_page", media_type="text/html")
@@ -232,12 +244,8 @@ class StatisticsPagesController(Controller):
         bucket = _bucket_for(days)
         plays = await play_stats(db, current_user, since=since, until=until, bucket=bucket, lang=lang)
         downloads = await download_stats(db, current_user, since=since, until=until, bucket=bucket)
-        per_period: Counter[date] = Counter()
-        for row in plays.rows:
-            per_period[row.period] += row.plays
-        down_period: Counter[date] = Counter()
-        for d in downloads.rows:
-            down_period[d.period] += d.downloads
+        per_period = _per_period((row.period, row.plays) for row in plays.rows)
+        down_period = _per_period((row.period, row.downloads) for row in downloads.rows)
         points = _totals([(f"{plays.site_names.get(r.site, r.site)} / {r.point}", r.plays) for r in plays.rows])
         langs = _totals([(LANGUAGE_NAMES.get(r.lang, r.lang), r.plays) for r in plays.rows])
         b = t[bucket]
@@ -249,10 +257,8 @@ class StatisticsPagesController(Controller):
             "",
             t["none"],
         )
-        body += _section(t["by_point"], None, bar_chart(t["by_point"], points),
-                         table(t["by_point"], [t["name"], t["count"]], points), t["none"])  # fmt: skip
-        body += _section(t["by_lang"], None, bar_chart(t["by_lang"], langs),
-                         table(t["by_lang"], [t["name"], t["count"]], langs), t["none"])  # fmt: skip
+        body += _breakdown(t, "by_point", points)
+        body += _breakdown(t, "by_lang", langs)
         body += _section(
             t["downloads"],
             downloads.total,
@@ -286,9 +292,7 @@ async def province_body(
     by_category = await scan_stats(db, user, by="category", **common)
     by_commune = await scan_stats(db, user, by="commune", **common)
     plays = await play_stats(db, user, since=since, until=until, bucket=bucket, lang=lang)
-    per_period: Counter[date] = Counter()
-    for row in by_category.rows:
-        per_period[row.period] += row.scans
+    per_period = _per_period((row.period, row.scans) for row in by_category.rows)
     idx = 0 if lang == "vi" else 1
     categories = _totals([(CATEGORY.get(r.key, (r.key, r.key))[idx], r.scans) for r in by_category.rows])
     communes = _totals([(r.label or "—", r.scans) for r in by_commune.rows])
@@ -302,10 +306,7 @@ async def province_body(
         "",
         t["none"],
     )
-    body += _section(t["by_category"], None, bar_chart(t["by_category"], categories),
-                     table(t["by_category"], [t["name"], t["count"]], categories), t["none"])  # fmt: skip
-    body += _section(t["by_commune"], None, bar_chart(t["by_commune"], communes),
-                     table(t["by_commune"], [t["name"], t["count"]], communes[:30]), t["none"])  # fmt: skip
-    body += _section(t["by_site"], plays.total, bar_chart(t["by_site"], sites),
-                     table(t["by_site"], [t["name"], t["count"]], sites), t["none"])  # fmt: skip
+    body += _breakdown(t, "by_category", categories)
+    body += _breakdown(t, "by_commune", communes, shown=30)
+    body += _breakdown(t, "by_site", sites, total=plays.total)
     return body
