@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from service.core.text import VISIBLE
+
 Role = Literal["farmer", "cooperative", "inspector", "editor", "admin"]
 
 
@@ -19,7 +21,7 @@ Phone = Annotated[str, Meta(min_length=3, max_length=32, description="Vietnamese
 Password = Annotated[str, Meta(min_length=8, max_length=128)]
 
 
-FullName = Annotated[str, Meta(min_length=1, max_length=200)]
+FullName = Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=200)]
 
 
 class CurrentUser(msgspec.Struct, frozen=True):

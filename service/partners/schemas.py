@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from service.core.text import VISIBLE
+
 Scope = Literal["capture", "query"]
 
 
@@ -20,7 +22,7 @@ class Partner(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PartnerCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200, description="the organization's name")]
+    name: Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=200, description="the organization's name")]
 
 
 class PartnerRead(msgspec.Struct, kw_only=True):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from service.core.text import VISIBLE
 from service.tourism.ports import NearbyProducer
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80, examples=["ho-nui-coc"])]
@@ -16,7 +17,7 @@ Lon = Annotated[float, Meta(description="WGS84 longitude, degrees (Thái Nguyên
 CommuneCode = Annotated[str, Meta(pattern=r"^[0-9]{5}$", description="GSO commune/ward code (2025)")]
 LangTag = Annotated[str, Meta(min_length=2, max_length=35, examples=["vi", "en"])]
 Position = Annotated[list[float], Meta(min_length=2, max_length=2, description="[lon, lat]")]
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=200)]
 ShortText = Annotated[str, Meta(max_length=4000)]
 LongText = Annotated[str, Meta(max_length=40_000)]
 Ranking = Literal["special_national", "national", "provincial", "unranked"]
@@ -40,8 +41,10 @@ class SiteText(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class Source(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    claim: Annotated[str, Meta(min_length=1, max_length=1000, description="the fact or coordinate this backs")]
-    source: Annotated[str, Meta(min_length=1, max_length=1000)]
+    claim: Annotated[
+        str, Meta(min_length=1, pattern=VISIBLE, max_length=1000, description="the fact or coordinate this backs")
+    ]
+    source: Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=1000)]
     url: Annotated[str, Meta(max_length=2000)] | None = None
 
 

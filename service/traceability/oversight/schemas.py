@@ -7,10 +7,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
+from service.core.text import VISIBLE
+
 AuthorityName = Annotated[
-    str, Meta(min_length=1, max_length=200, examples=["Sở Nông nghiệp và Môi trường Thái Nguyên"])
+    str, Meta(min_length=1, pattern=VISIBLE, max_length=200, examples=["Sở Nông nghiệp và Môi trường Thái Nguyên"])
 ]
-Reason = Annotated[str, Meta(min_length=1, max_length=2000)]
+Reason = Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=2000)]
 
 CertificationDecision = Literal["verified", "rejected"]
 AlertDecision = Literal["confirmed_counterfeit", "dismissed"]

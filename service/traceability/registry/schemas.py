@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
+from service.core.text import VISIBLE
+
 OrganizationKind = Literal["household", "cooperative", "enterprise"]
 
 
@@ -27,10 +29,10 @@ CertificationStatus = Literal["declared", "verified", "rejected"]
 Category = Literal["tea", "longan", "pomelo", "custard_apple", "cinnamon", "other"]
 
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Name = Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=200)]
 
 
-ShortText = Annotated[str, Meta(min_length=1, max_length=300)]
+ShortText = Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=300)]
 
 
 Notes = Annotated[str, Meta(max_length=2000)]
@@ -55,7 +57,7 @@ Gtin = Annotated[str, Meta(min_length=8, max_length=20, description="GTIN-8/12/1
 Quantity = Annotated[Decimal, Meta(description="a positive decimal number, at most 1e12")]
 
 
-Unit = Annotated[str, Meta(min_length=1, max_length=20, description="e.g. kg, tấn, hộp, túi")]
+Unit = Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=20, description="e.g. kg, tấn, hộp, túi")]
 
 
 MediaIds = Annotated[list[uuid.UUID], Meta(max_length=20)]
@@ -65,10 +67,10 @@ MediaIds = Annotated[list[uuid.UUID], Meta(max_length=20)]
 LangText = Annotated[dict[str, str], Meta(description='per language: {"vi": "...", "en": "..."}; vi required')]
 
 
-Standards = Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=20)]
+Standards = Annotated[list[Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=100)]], Meta(max_length=20)]
 
 
-Crops = Annotated[list[Annotated[str, Meta(min_length=1, max_length=100)]], Meta(max_length=20)]
+Crops = Annotated[list[Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=100)]], Meta(max_length=20)]
 
 
 class OrganizationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -154,7 +156,7 @@ class OrganizationPublic(msgspec.Struct, kw_only=True):
 class CertificationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     kind: CertificationKind
     issuer: ShortText
-    number: Annotated[str, Meta(min_length=1, max_length=100)]
+    number: Annotated[str, Meta(min_length=1, pattern=VISIBLE, max_length=100)]
     valid_from: date
     valid_to: date | None = None
     stars: Stars | None = None

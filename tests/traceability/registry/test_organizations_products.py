@@ -45,6 +45,8 @@ async def test_farmer_registers_one_household_with_official_commune(
         ({"contact_phone": "1" * 33}, 400, "validation_failed"),
         ({"contact_phone": "0000 000"}, 422, "invalid_phone"),
         ({"name": "x" * 201}, 400, "validation_failed"),
+        ({"name": "\t"}, 400, "validation_failed"),  # trimmed it would be empty
+        ({"name": " \u00a0 "}, 400, "validation_failed"),
         ({"name": "Hộ", "parent_id": str(uuid.uuid4())}, 404, "organization_not_found"),
     ],
 )
