@@ -77,7 +77,7 @@ def commune_map(
     centres: Sequence[tuple[float, float]],
     marks: Sequence[tuple[float, float, int, str]],
     *,
-    height: int = 340,
+    height: int = 380,
 ) -> str:
     """The province drawn as its commune centres (faint dots, lat/lon), with a circle per marked commune sized by
     its count (area proportional), largest drawn first so small ones stay on top; a 10 km scale bar."""
@@ -87,7 +87,7 @@ def commune_map(
     lons = [lon for _, lon in centres]
     mid_lat = (min(lats) + max(lats)) / 2
     shrink = math.cos(math.radians(mid_lat))  # a degree of longitude is shorter than one of latitude here
-    pad = 22.0  # room for the largest circle at the edge
+    pad = 16.0  # room for the largest circle at the edge
     span_x = (max(lons) - min(lons)) * shrink or 1.0
     span_y = (max(lats) - min(lats)) or 1.0
     scale = min((WIDTH - 2 * pad) / span_x, (height - 2 * pad) / span_y)  # pixels per degree of latitude
@@ -103,7 +103,7 @@ def commune_map(
     circles = []
     for lat, lon, count, label in sorted(marks, key=lambda m: -m[2]):
         x, y = at(lat, lon)
-        r = 3.5 + 14.0 * math.sqrt(count / top)
+        r = 2.5 + 10.0 * math.sqrt(count / top)
         circles.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{BAR}" fill-opacity=".55" stroke="#17452a">'
             f"<title>{e(label)}: {count}</title></circle>"

@@ -65,7 +65,7 @@ T: dict[str, dict[str, str]] = {
         "first_map_note": "Mỗi vòng tròn là một xã/phường nơi sản phẩm có tem riêng (mã từng sản phẩm) được quét "
         "lần đầu trong khoảng này, vòng càng lớn càng nhiều sản phẩm; vòng đặt ở tâm xã/phường, không phải nơi "
         "quét. Chấm mờ: tâm của 92 xã/phường trong tỉnh.",
-        "first_scans": "Sản phẩm quét lần đầu",
+        "first_scans": "Sản phẩm",
         "commune": "Xã/phường",
         "by_category": "Theo loại sản phẩm OCOP",
         "plays": "Lượt nghe thuyết minh",
@@ -106,7 +106,7 @@ T: dict[str, dict[str, str]] = {
         "first_map_note": "Each circle is a commune or ward where individually labelled products were first scanned "
         "in this range; the larger the circle, the more products. Circles sit at the commune's centre, not where "
         "anyone scanned. Faint dots: the centres of the province's 92 communes and wards.",
-        "first_scans": "Products first scanned",
+        "first_scans": "Products",
         "commune": "Commune or ward",
         "by_category": "By OCOP product category",
         "plays": "Guide plays",
