@@ -180,8 +180,7 @@ def _phone_commune_label(code: str, lang: str) -> tuple[str, str]:
 
 
 _PHONE_COMMUNE_ROWS = """
-    select date_trunc($4::text, c.day::timestamp)::date as period, c.commune_code,
-           sum(c.scans)::bigint as scans, sum(c.first_scans)::bigint as first_scans
+    select date_trunc($4::text, c.day::timestamp)::date as period, c.commune_code, sum(c.scans)::bigint as scans
     from scan_commune_daily c
     join batches b on b.id = c.batch_id
     where c.day between $2 and $3
@@ -222,7 +221,21 @@ async def first_scans_by_commune(
     lang: str = "vi",
 ) -> list[CommuneCount]:
     """Serialized units first scanned in the range, per commune of the phone that scanned them first; most first."""
-    rows = await conn.fetch(_PHONE_COMMUNE_ROWS, org_ids, since, until, "year", product_id)
+    rows = await conn.fetch(
+        """
+        select c.commune_code, sum(c.first_scans)::bigint as first_scans
+        from scan_commune_daily c
+        join batches b on b.id = c.batch_id
+        where c.day between $2 and $3
+          and ($1::uuid[] is null or b.organization_id = any($1::uuid[]))
+          and ($4::uuid is null or b.product_id = $4)
+        group by 1
+        """,
+        org_ids,
+        since,
+        until,
+        product_id,
+    )
     summed: dict[tuple[str, str], int] = {}
     for row in rows:
         labelled = _phone_commune_label(row["commune_code"], lang)
