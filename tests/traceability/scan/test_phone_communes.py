@@ -1,16 +1,23 @@
 """Scans counted by the commune the scanning phone was in (nearest commune centre), and units' first scans:
 kept by the flusher in the same transaction as scan_daily, counts only."""
 
+import shutil
+import uuid
 from collections.abc import AsyncIterator
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.core import clock
+from service.core.migrate import MIGRATIONS_DIR, migrate
 from service.settings import Settings
+from tests.conftest import with_database
 from tests.support.app import flush
 from tests.support.factories import BASE, stored_batch, stored_organization, stored_units
 
@@ -92,3 +99,55 @@ async def test_more_scans_from_the_same_commune_add_up_across_flushes(
         )
         == 3
     )
+
+
+@pytest.fixture
+async def database_before_0275(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
+    """A database migrated only up to the migrations before the phone-commune rollup."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for path in MIGRATIONS_DIR.glob("*.sql"):
+        if int(path.name[:4]) < 275:
+            shutil.copy(path, before / path.name)
+    name = f"t_old_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(postgres_server)
+    try:
+        await admin.execute(f'create database "{name}"')
+        yield with_database(postgres_server, name), before
+    finally:
+        await admin.execute(f'drop database if exists "{name}" with (force)')
+        await admin.close()
+
+
+async def test_counts_from_before_the_rollup_are_kept_as_unknown(database_before_0275: tuple[str, Path]) -> None:
+    dsn, before = database_before_0275
+    db = await asyncpg.connect(dsn)
+    try:
+        await migrate(db, before)
+        batch = await stored_batch(db, await stored_organization(db))
+        await db.executemany(
+            "insert into scan_daily (batch_id, day, scans) values ($1, $2, $3)",
+            [(batch["id"], date(2026, 3, 1), 7), (batch["id"], date(2026, 3, 2), 2)],
+        )
+        first, second, _never = await stored_units(db, batch["id"], 3)
+        # 23:30 UTC on 1 March is 06:30 on 2 March in Vietnam: the local day counts
+        await db.execute(
+            "update units set first_scanned_at = $2 where serial = $1",
+            first,
+            datetime.fromisoformat("2026-03-01T23:30Z"),
+        )
+        await db.execute(
+            "update units set first_scanned_at = $2 where serial = $1",
+            second,
+            datetime.fromisoformat("2026-03-02T08:00Z"),
+        )
+
+        assert "0275_scan_commune_daily.sql" in await migrate(db)
+
+        rows = await db.fetch(
+            "select day, commune_code, scans, first_scans from scan_commune_daily where batch_id = $1 order by day",
+            batch["id"],
+        )
+        assert [tuple(r) for r in rows] == [(date(2026, 3, 1), "", 7, 0), (date(2026, 3, 2), "", 2, 2)]
+    finally:
+        await db.close()
