@@ -12,6 +12,7 @@ import csv
 import functools
 import math
 from importlib import resources
+from typing import NamedTuple
 
 import msgspec
 
@@ -57,13 +58,48 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return EARTH_RADIUS_KM * math.hypot(x, y)
 
 
+class _Grid(NamedTuple):
+    """The centres projected once (km east and north of 0,0 at the province's middle latitude), and the box
+    outside which no position can be within any commune's reach."""
+
+    shrink: float  # cos of the middle latitude
+    points: tuple[tuple[float, float, float, str], ...]  # x km, y km, reach km, code
+    box: tuple[float, float, float, float]  # lat min, lat max, lon min, lon max
+
+
+@functools.cache
+def _grid() -> _Grid:
+    centres = commune_centres()
+    lats = [c.lat for c in centres]
+    shrink = math.cos(math.radians((min(lats) + max(lats)) / 2))
+    km = math.radians(1) * EARTH_RADIUS_KM  # per degree of latitude
+    reach = max(c.reach_km for c in centres) / km
+    box = (
+        min(lats) - reach,
+        max(lats) + reach,
+        min(c.lon for c in centres) - reach / shrink,
+        max(c.lon for c in centres) + reach / shrink,
+    )
+    return _Grid(shrink, tuple((c.lon * shrink * km, c.lat * km, c.reach_km, c.code) for c in centres), box)
+
+
 @functools.lru_cache(maxsize=32_768)
 def commune_at(lat: float, lon: float) -> str | None:
     """The code of the commune whose centre is nearest the position, if within its reach; else None (unknown).
 
-    Cached: positions are rounded to 0.01 degree, so the province holds only about 15,000 distinct ones.
+    One projection for the whole province (it spans 1.3 degrees of latitude: under 1% off the pairwise
+    equirectangular distance). Positions outside the province's box are refused at once; the rest are cached:
+    positions are rounded to 0.01 degree, so the box holds only about 15,000 distinct ones.
     """
-    if not (math.isfinite(lat) and math.isfinite(lon)):
+    grid = _grid()
+    lat_min, lat_max, lon_min, lon_max = grid.box
+    if not (lat_min <= lat <= lat_max and lon_min <= lon <= lon_max):  # also false for NaN
         return None
-    nearest = min(commune_centres(), key=lambda c: distance_km(lat, lon, c.lat, c.lon))
-    return nearest.code if distance_km(lat, lon, nearest.lat, nearest.lon) <= nearest.reach_km else None
+    km = math.radians(1) * EARTH_RADIUS_KM
+    x, y = lon * grid.shrink * km, lat * km
+    best_d2, best = math.inf, grid.points[0]
+    for point in grid.points:
+        d2 = (point[0] - x) ** 2 + (point[1] - y) ** 2
+        if d2 < best_d2:
+            best_d2, best = d2, point
+    return best[3] if math.sqrt(best_d2) <= best[2] else None
