@@ -2,8 +2,9 @@
 
 `ScanRecorder.record` costs a dict lookup and a list append, so a resolve never waits for the
 database. A task flushes the buffer four times a second (or sooner when it fills) in one transaction:
-scan rows (COPY), the per-day rollup, unit counters and scan alerts. On shutdown the
-buffer is flushed before the pool closes, so a graceful stop loses nothing. While the database is away,
+scan rows (COPY), the per-day rollups (per batch, and per batch and the scanning phone's estimated commune),
+unit counters and scan alerts. On shutdown the buffer is flushed before the pool closes, so a graceful stop
+loses nothing. While the database is away,
 what could not be written waits on local disk (spool.py) and is replayed in order, exactly once, when it is
 back; nothing waits in memory for longer than one flush.
 
