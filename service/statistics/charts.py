@@ -4,6 +4,7 @@ Each chart is an <svg role="img"> with a <title> naming what it shows; the numbe
 it, so a screen reader (and a printout) gets every value. Labels are escaped like every user string.
 """
 
+import math
 from collections.abc import Sequence
 
 from service.core.html_page import e
@@ -69,3 +70,50 @@ def table(caption: str, header: Sequence[str], rows: Sequence[Sequence[str | int
     head = "".join(f'<th scope="col">{e(h)}</th>' for h in header)
     body = "".join("<tr>" + "".join(f"<td>{e(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def commune_map(
+    title: str,
+    centres: Sequence[tuple[float, float]],
+    marks: Sequence[tuple[float, float, int, str]],
+    *,
+    height: int = 380,
+) -> str:
+    """The province drawn as its commune centres (faint dots, lat/lon), with a circle per marked commune sized by
+    its count (area proportional), largest drawn first so small ones stay on top; a 10 km scale bar."""
+    if not centres:
+        return ""
+    lats = [lat for lat, _ in centres]
+    lons = [lon for _, lon in centres]
+    mid_lat = (min(lats) + max(lats)) / 2
+    shrink = math.cos(math.radians(mid_lat))  # a degree of longitude is shorter than one of latitude here
+    pad = 16.0  # room for the largest circle at the edge
+    span_x = (max(lons) - min(lons)) * shrink or 1.0
+    span_y = (max(lats) - min(lats)) or 1.0
+    scale = min((WIDTH - 2 * pad) / span_x, (height - 2 * pad) / span_y)  # pixels per degree of latitude
+    left = (WIDTH - span_x * scale) / 2
+
+    def at(lat: float, lon: float) -> tuple[float, float]:
+        return left + (lon - min(lons)) * shrink * scale, pad + (max(lats) - lat) * scale
+
+    dots = "".join(
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#b9c2bb"/>' for x, y in (at(lat, lon) for lat, lon in centres)
+    )
+    top = max((count for *_, count, _ in marks), default=1) or 1
+    circles = []
+    for lat, lon, count, label in sorted(marks, key=lambda m: -m[2]):
+        x, y = at(lat, lon)
+        r = 2.5 + 10.0 * math.sqrt(count / top)
+        circles.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" fill="{BAR}" fill-opacity=".55" stroke="#17452a">'
+            f"<title>{e(label)}: {count}</title></circle>"
+        )
+    km10 = 10 / 111.2 * scale  # 10 km in pixels (a degree of latitude is about 111.2 km)
+    return (
+        f'<svg viewBox="0 0 {WIDTH} {height}" width="100%" role="img" aria-label="{e(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{e(title)}</title>{dots}{"".join(circles)}'
+        f'<line x1="4" y1="{height - 6}" x2="{4 + km10:.1f}" y2="{height - 6}" stroke="#333" stroke-width="2"/>'
+        f'<text x="4" y="{height - 10}" font-size="11" fill="#333">10 km</text>'
+        f'<text x="{WIDTH - 4}" y="14" font-size="12" fill="#333" text-anchor="end">N ↑</text>'
+        "</svg>"
+    )

@@ -18,9 +18,10 @@ from service.core import clock
 from service.core.db import DB
 from service.core.errors import Forbidden
 from service.core.html_page import BASE_CSS, e, html_document, html_response, page_language
-from service.statistics.charts import bar_chart, column_chart, table
+from service.statistics.charts import bar_chart, column_chart, commune_map, table
 from service.statistics.schemas import Bucket, ScanRow
-from service.statistics.service import PROVINCE_ROLES, download_stats, play_stats, scan_stats
+from service.statistics.service import PROVINCE_ROLES, download_stats, first_scan_communes, play_stats, scan_stats
+from service.traceability import public as traceability
 
 CSS = BASE_CSS + (
     "table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}"
@@ -56,6 +57,16 @@ T: dict[str, dict[str, str]] = {
         "by_product": "Theo sản phẩm",
         "by_batch": "Theo lô hàng",
         "by_commune": "Theo xã/phường của cơ sở sản xuất",
+        "by_phone_commune": "Theo xã/phường nơi quét (ước tính)",
+        "phone_commune_note": "Ước tính: xã/phường có tâm gần nhất với vị trí (làm tròn khoảng 1 km) mà điện thoại "
+        "gửi khi quét, vì các xã/phường mới từ 2025 chưa công bố ranh giới. Lượt quét không gửi vị trí, ở xa mọi "
+        "xã/phường của tỉnh hoặc trước khi có cách đếm này được tính vào “Không rõ”.",
+        "first_map": "Bản đồ nơi sản phẩm được quét lần đầu",
+        "first_map_note": "Mỗi vòng tròn là một xã/phường nơi sản phẩm có tem riêng (mã từng sản phẩm) được quét "
+        "lần đầu trong khoảng này, vòng càng lớn càng nhiều sản phẩm; vòng đặt ở tâm xã/phường, không phải nơi "
+        "quét. Chấm mờ: tâm của 92 xã/phường trong tỉnh.",
+        "first_scans": "Sản phẩm",
+        "commune": "Xã/phường",
         "by_category": "Theo loại sản phẩm OCOP",
         "plays": "Lượt nghe thuyết minh",
         "plays_per": "Lượt nghe mỗi {b}",
@@ -71,8 +82,8 @@ T: dict[str, dict[str, str]] = {
         "week": "tuần",
         "month": "tháng",
         "range": "{since} – {until}",
-        "note": "Chỉ đếm, không lưu thông tin người quét hay khách tham quan. Nơi quét (xã của điện thoại) "
-        "không được ghi nhận; xã/phường ở đây là của cơ sở sản xuất.",
+        "note": "Chỉ đếm, không lưu thông tin người quét hay khách tham quan. “Xã/phường nơi quét” là ước tính "
+        "theo tâm xã/phường gần nhất; các mục xã/phường khác là của cơ sở sản xuất.",
         "csv": "Tải CSV",
     },
     "en": {
@@ -86,6 +97,17 @@ T: dict[str, dict[str, str]] = {
         "by_product": "By product",
         "by_batch": "By batch",
         "by_commune": "By the producer's commune",
+        "by_phone_commune": "By commune of the scanning phone (estimated)",
+        "phone_commune_note": "Estimated: the commune or ward whose centre is nearest the position (rounded to about "
+        "1 km) the phone sent with the scan, because the 2025 communes were published without boundaries. Scans "
+        "without a position, far from every commune of the province, or from before this count began are "
+        "“Unknown”.",
+        "first_map": "Where products were first scanned",
+        "first_map_note": "Each circle is a commune or ward where individually labelled products were first scanned "
+        "in this range; the larger the circle, the more products. Circles sit at the commune's centre, not where "
+        "anyone scanned. Faint dots: the centres of the province's 92 communes and wards.",
+        "first_scans": "Products",
+        "commune": "Commune or ward",
         "by_category": "By OCOP product category",
         "plays": "Guide plays",
         "plays_per": "Plays per {b}",
@@ -101,8 +123,8 @@ T: dict[str, dict[str, str]] = {
         "week": "week",
         "month": "month",
         "range": "{since} – {until}",
-        "note": "Counts only: nothing about who scanned or visited is stored. Where a phone scanned (its commune) "
-        "is not recorded; the commune here is the producer's.",
+        "note": "Counts only: nothing about who scanned or visited is stored. The scanning phone's commune is "
+        "estimated by the nearest commune centre; every other commune shown is the producer's.",
         "csv": "Download CSV",
     },
 }
@@ -188,6 +210,36 @@ def _totals_by_key(rows: list[ScanRow]) -> list[tuple[str, int]]:
     return sorted(((labels[k], v) for k, v in summed.items()), key=lambda item: (-item[1], item[0]))
 
 
+def _phone_communes(t: dict[str, str], rows: list[tuple[str, int]]) -> str:
+    """Scans by the scanning phone's commune, with a plain statement that the commune is an estimate."""
+    heading = t["by_phone_commune"]
+    chart = bar_chart(heading, rows)
+    inner = (
+        f"{chart}{table(heading, [t['commune'], t['count']], rows)}"
+        if chart
+        else f'<p class="muted">{e(t["none"])}</p>'
+    )
+    return f'<section><h2>{e(heading)}</h2><p class="muted">{e(t["phone_commune_note"])}</p>{inner}</section>'
+
+
+def _first_scan_map(t: dict[str, str], counts: list[traceability.CommuneCount]) -> str:
+    """The province's commune centres with a circle per commune of first scans, and the same numbers as a table."""
+    heading = t["first_map"]
+    centres = {c.code: c for c in traceability.commune_centres()}
+    marks = [(centres[c.key].lat, centres[c.key].lon, c.count, c.label) for c in counts if c.key in centres]
+    drawn = commune_map(heading, [(c.lat, c.lon) for c in centres.values()], marks)
+    rows = [(c.label, c.count) for c in counts]
+    inner = (
+        f"{drawn}{table(heading, [t['commune'], t['first_scans']], rows)}"
+        if rows
+        else f'<p class="muted">{e(t["none"])}</p>'
+    )
+    return (
+        f'<section><h2>{e(heading)}</h2><p class="muted">{e(t["first_map_note"])}</p>'
+        f'<p class="total">{sum(c.count for c in counts)}</p>{inner}</section>'
+    )
+
+
 def _page(lang: str, title: str, body: str, t: dict[str, str]) -> Response[str]:
     footer = f"<footer>{e(t['note'])}</footer>"
     return html_response(
@@ -215,6 +267,8 @@ class StatisticsPagesController(Controller):
         by_product = await scan_stats(db, current_user, by="product", **common)
         by_batch = await scan_stats(db, current_user, by="batch", **common)
         by_commune = await scan_stats(db, current_user, by="commune", **common)
+        by_phone = await scan_stats(db, current_user, by="phone_commune", **common)
+        first_scans = await first_scan_communes(db, current_user, since=since, until=until, lang=lang)
         per_period = _per_period((row.period, row.scans) for row in by_product.rows)
         products = _totals_by_key(by_product.rows)
         batches = _totals_by_key(by_batch.rows)
@@ -231,6 +285,8 @@ class StatisticsPagesController(Controller):
         body += _breakdown(t, "by_product", products)
         body += _breakdown(t, "by_batch", batches)
         body += _breakdown(t, "by_commune", communes)
+        body += _phone_communes(t, _totals_by_key(by_phone.rows))
+        body += _first_scan_map(t, first_scans)
         return _page(lang, t["producer"], body, t)
 
     @get("/sites", operation_id="statistics_sites_page", media_type="text/html")

@@ -50,7 +50,7 @@ class StatisticsController(Controller):
         by: FromQuery[ScanBy] = "product",
         product_id: FromQuery[uuid.UUID | None] = None,
     ) -> ScanStats:
-        """Counted scans in the caller's scope per period, by product, batch, producer's commune or category."""
+        """Counted scans in the caller's scope per period, by product, batch, commune, category or phone's commune."""
         return await scan_stats(db, current_user, since=since, until=until, bucket=bucket, by=by, product_id=product_id)
 
     @get("/scans.csv", operation_id="statistics_scans_csv", media_type=CSV_TYPE)

@@ -7,7 +7,9 @@ import msgspec
 from msgspec import Meta
 
 Bucket = Literal["day", "week", "month"]
-ScanBy = Literal["product", "batch", "commune", "category"]
+# commune: the producer's; phone_commune: where the scanning phone was, estimated by the nearest commune centre to
+# its rounded position ("unknown" when no position was sent or it lies outside the province)
+ScanBy = Literal["product", "batch", "commune", "category", "phone_commune"]
 
 
 class ScanRow(msgspec.Struct, frozen=True, kw_only=True):

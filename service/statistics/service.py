@@ -4,7 +4,7 @@ date ranges and buckets, small-count suppression for public outputs, CSV renderi
 Role scopes: a farmer or cooperative sees its own organizations (a cooperative: with its member farms); inspectors
 and admins see the province; editors see the guide counts of the sites they created (admins and inspectors: all
 sites). Anything else is 403; a product or site outside the caller's scope is 404, like one that does not exist.
-Counts come from the daily rollups only (scan_daily, guide_plays_daily, offline_downloads_daily).
+Counts come from the daily rollups only (scan_daily, scan_commune_daily, guide_plays_daily, offline_downloads_daily).
 """
 
 import csv
@@ -100,6 +100,15 @@ async def scan_stats(
         total=sum(r.scans for r in rows),
         rows=rows,
     )
+
+
+async def first_scan_communes(
+    conn: asyncpg.Connection, user: CurrentUser, *, since: date | None, until: date | None, lang: str = "vi"
+) -> list[traceability.CommuneCount]:
+    """Serialized units in the caller's scope first scanned in the range, per commune of the first scanning phone."""
+    since, until = date_range(since, until)
+    org_ids = await scan_scope(conn, user)
+    return await traceability.first_scans_by_commune(conn, org_ids=org_ids, since=since, until=until, lang=lang)
 
 
 async def site_scope(

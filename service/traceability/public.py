@@ -10,11 +10,15 @@ import asyncpg
 
 from service.core.errors import NotFound
 from service.traceability.registry import queries
+from service.traceability.registry.commune_centres import CommuneCentre, commune_centres
 from service.traceability.registry.communes import fold_for_search
 from service.traceability.registry.schemas import OrganizationPublic, ProducerSummary, ProductSummary
 from service.traceability.scan.rollups import (
+    UNKNOWN_COMMUNE,
+    CommuneCount,
     ScanCount,
     ScanDimension,
+    first_scans_by_commune,
     last_rollup_day,
     product_organization,
     scans_by_period,
@@ -22,11 +26,16 @@ from service.traceability.scan.rollups import (
 )
 
 __all__ = [
+    "UNKNOWN_COMMUNE",
+    "CommuneCentre",
+    "CommuneCount",
     "OrganizationPublic",
     "ProducerSummary",
     "ProductSummary",
     "ScanCount",
     "ScanDimension",
+    "commune_centres",
+    "first_scans_by_commune",
     "fold_for_search",
     "last_rollup_day",
     "producer",

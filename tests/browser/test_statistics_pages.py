@@ -13,9 +13,10 @@ from service.auth.guards import build_jwt_auth
 from service.auth.service import create_user
 from service.core import clock
 from service.settings import Settings
+from service.traceability.registry.commune_centres import commune_centres
 from tests.support.browser import AXE, CHROMIUM, CHROMIUM_ARGS, PAGE_BUDGET, check_page, live_server
 from tests.support.factories import stored_batch, stored_organization
-from tests.support.statistics import stored_daily_scans, stored_household
+from tests.support.statistics import stored_commune_scans, stored_daily_scans, stored_household
 
 
 async def signed_in(
@@ -43,6 +44,11 @@ async def pages(db: asyncpg.Connection, settings: Settings) -> dict[str, tuple[s
         )
         await stored_daily_scans(
             db, batch["id"], {today - timedelta(days=d): (d * 7 + n * 5) % 23 + 1 for d in range(365)}
+        )
+        # where the phones were: a dozen communes across the province, and some scans without a position
+        places = [c.code for c in commune_centres()[n::8]] + [""]
+        await stored_commune_scans(
+            db, batch["id"], {(today - timedelta(days=d), code): (d + 2, d % 5 + 1) for d, code in enumerate(places)}
         )
 
     editor, editor_auth = await signed_in(db, settings, "editor", "0911000002")
@@ -88,6 +94,9 @@ async def test_statistics_pages_read_well_on_a_phone(
                     assert report.html_bytes <= PAGE_BUDGET, report
                     assert report.serious_violations == [], report
                     assert await page.locator("svg[role=img]").count() >= 2
+                    if name.startswith("stats-producer"):  # the first-scan map: 92 centres, a circle per commune
+                        assert await page.locator("svg circle[r='2.2']").count() == 92
+                        assert await page.locator("svg circle[fill-opacity]").count() >= 12
                     if name in ("stats-sites", "stats-province"):  # sites by their names, not their slugs
                         assert await page.get_by_text("Đền thử").count() >= 1
                         assert await page.get_by_text("den-thu", exact=True).count() == 0

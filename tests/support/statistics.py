@@ -45,6 +45,16 @@ async def stored_daily_scans(db: asyncpg.Connection, batch_id: Any, counts: dict
     )
 
 
+async def stored_commune_scans(
+    db: asyncpg.Connection, batch_id: Any, counts: dict[tuple[date, str], tuple[int, int]]
+) -> None:
+    """Rows of the phone-commune rollup: (day, commune code or '') -> (scans, units first scanned)."""
+    await db.executemany(
+        "insert into scan_commune_daily (batch_id, day, commune_code, scans, first_scans) values ($1, $2, $3, $4, $5)",
+        [(batch_id, day, code, scans, firsts) for (day, code), (scans, firsts) in counts.items()],
+    )
+
+
 async def stored_household(
     db: asyncpg.Connection, parent: uuid.UUID | None, name: str, commune: tuple[str, str]
 ) -> uuid.UUID:

@@ -12,8 +12,14 @@ import asyncpg
 import msgspec
 
 from service.traceability.access import VISIBLE_ORGS
+from service.traceability.registry.communes import commune
 
-ScanDimension = Literal["product", "batch", "commune", "category"]
+ScanDimension = Literal["product", "batch", "commune", "category", "phone_commune"]
+UNKNOWN_COMMUNE = "unknown"  # the key of scans whose phone's commune is not known
+_UNKNOWN_LABEL = {
+    "vi": "Không rõ (không có vị trí hoặc ngoài tỉnh)",
+    "en": "Unknown (no position, or outside the province)",
+}
 
 # (key, label) per dimension: constant SQL, never user data; $6 is the language of product names
 _DIMENSIONS: dict[str, tuple[str, str]] = {
@@ -53,6 +59,10 @@ async def scans_by_period(
     lang: str = "vi",
 ) -> list[ScanCount]:
     """Counted scans per period and dimension; org_ids None means every organization (the province)."""
+    if by == "phone_commune":
+        return await scans_by_phone_commune(
+            conn, org_ids=org_ids, product_id=product_id, since=since, until=until, bucket=bucket, lang=lang
+        )
     if org_ids is None and product_id is None and (by == "category" or by == "commune"):
         return await province_scans_by_period(conn, since=since, until=until, bucket=bucket, by=by)
     key, label = _DIMENSIONS[by]
@@ -151,3 +161,84 @@ async def refresh_area_rollup(conn: asyncpg.Connection, today: date, overlap_day
 async def last_rollup_day(conn: asyncpg.Connection) -> date | None:
     value: date | None = await conn.fetchval("select max(day) from scan_daily")
     return value
+
+
+# --- where the scanning phones were (scan_commune_daily, migration 0275) ---------------------------------------
+
+
+class CommuneCount(msgspec.Struct, frozen=True, kw_only=True):
+    key: str  # the commune's official code, or "unknown"
+    label: str
+    count: int
+
+
+def _phone_commune_label(code: str, lang: str) -> tuple[str, str]:
+    found = commune(code) if code else None
+    if found is None:
+        return UNKNOWN_COMMUNE, _UNKNOWN_LABEL.get(lang, _UNKNOWN_LABEL["vi"])
+    return found.code, found.name
+
+
+_PHONE_COMMUNE_ROWS = """
+    select date_trunc($4::text, c.day::timestamp)::date as period, c.commune_code, sum(c.scans)::bigint as scans
+    from scan_commune_daily c
+    join batches b on b.id = c.batch_id
+    where c.day between $2 and $3
+      and ($1::uuid[] is null or b.organization_id = any($1::uuid[]))
+      and ($5::uuid is null or b.product_id = $5)
+    group by 1, 2
+    order by 1, 2
+"""
+
+
+async def scans_by_phone_commune(
+    conn: asyncpg.Connection,
+    *,
+    org_ids: list[uuid.UUID] | None,
+    product_id: uuid.UUID | None,
+    since: date,
+    until: date,
+    bucket: str,
+    lang: str = "vi",
+) -> list[ScanCount]:
+    """Counted scans per period and the scanning phone's commune (estimated; "unknown" without a position)."""
+    rows = await conn.fetch(_PHONE_COMMUNE_ROWS, org_ids, since, until, bucket, product_id)
+    counts: list[ScanCount] = []
+    for row in rows:
+        if row["scans"]:
+            key, label = _phone_commune_label(row["commune_code"], lang)
+            counts.append(ScanCount(period=row["period"], key=key, label=label, scans=row["scans"]))
+    return counts
+
+
+async def first_scans_by_commune(
+    conn: asyncpg.Connection,
+    *,
+    org_ids: list[uuid.UUID] | None,
+    product_id: uuid.UUID | None = None,
+    since: date,
+    until: date,
+    lang: str = "vi",
+) -> list[CommuneCount]:
+    """Serialized units first scanned in the range, per commune of the phone that scanned them first; most first."""
+    rows = await conn.fetch(
+        """
+        select c.commune_code, sum(c.first_scans)::bigint as first_scans
+        from scan_commune_daily c
+        join batches b on b.id = c.batch_id
+        where c.day between $2 and $3
+          and ($1::uuid[] is null or b.organization_id = any($1::uuid[]))
+          and ($4::uuid is null or b.product_id = $4)
+        group by 1
+        """,
+        org_ids,
+        since,
+        until,
+        product_id,
+    )
+    summed: dict[tuple[str, str], int] = {}
+    for row in rows:
+        labelled = _phone_commune_label(row["commune_code"], lang)
+        summed[labelled] = summed.get(labelled, 0) + row["first_scans"]
+    counts = [CommuneCount(key=key, label=label, count=n) for (key, label), n in summed.items() if n]
+    return sorted(counts, key=lambda c: (-c.count, c.label))

@@ -2,8 +2,9 @@
 
 `ScanRecorder.record` costs a dict lookup and a list append, so a resolve never waits for the
 database. A task flushes the buffer four times a second (or sooner when it fills) in one transaction:
-scan rows (COPY), the per-day rollup, unit counters and scan alerts. On shutdown the
-buffer is flushed before the pool closes, so a graceful stop loses nothing. While the database is away,
+scan rows (COPY), the per-day rollups (per batch, and per batch and the scanning phone's estimated commune),
+unit counters and scan alerts. On shutdown the buffer is flushed before the pool closes, so a graceful stop
+loses nothing. While the database is away,
 what could not be written waits on local disk (spool.py) and is replayed in order, exactly once, when it is
 back; nothing waits in memory for longer than one flush.
 
@@ -31,6 +32,7 @@ import msgspec
 from service.auth.schemas import CurrentUser
 from service.core import clock
 from service.core.errors import InvalidInput
+from service.traceability.registry.commune_centres import commune_at
 from service.traceability.scan.spool import SCANS_REFUSED, ScanSpool, forget_file, record_replayed, replayed_offset
 from service.traceability.scan.units import owned_batch
 
@@ -348,8 +350,40 @@ async def write_scans(conn: asyncpg.Connection, scans: list[Scan], rules: Counte
             [k[1] for k in keys],
             [daily[k] for k in keys],
         )
-    if per_unit:
-        await _update_units(conn, per_unit, rules)
+    first_scans = await _update_units(conn, per_unit, rules) if per_unit else []
+    await _count_by_phone_commune(conn, [scan for scan in scans if scan.counted], first_scans)
+
+
+def phone_commune(scan: Scan) -> str:
+    """The commune the scanning phone was probably in (nearest commune centre), '' when unknown."""
+    if scan.lat is None or scan.lon is None:
+        return ""
+    return commune_at(scan.lat, scan.lon) or ""
+
+
+async def _count_by_phone_commune(conn: asyncpg.Connection, counted: list[Scan], first_scans: list[Scan]) -> None:
+    """Counted scans and units' first scans per batch, local day and phone commune: counts only, no position."""
+    totals: dict[tuple[uuid.UUID, date, str], list[int]] = defaultdict(lambda: [0, 0])
+    for scan in counted:
+        totals[(scan.batch_id, scan.scanned_at.astimezone(clock.VN_TZ).date(), phone_commune(scan))][0] += 1
+    for scan in first_scans:
+        totals[(scan.batch_id, scan.scanned_at.astimezone(clock.VN_TZ).date(), phone_commune(scan))][1] += 1
+    if not totals:
+        return
+    keys = sorted(totals)  # the same order in every worker's flush: concurrent upserts never deadlock
+    await conn.execute(
+        """
+        insert into scan_commune_daily as c (batch_id, day, commune_code, scans, first_scans)
+        select * from unnest($1::uuid[], $2::date[], $3::text[], $4::int[], $5::int[])
+        on conflict (batch_id, day, commune_code)
+        do update set scans = c.scans + excluded.scans, first_scans = c.first_scans + excluded.first_scans
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        [totals[k][0] for k in keys],
+        [totals[k][1] for k in keys],
+    )
 
 
 async def dedup_across_workers(conn: asyncpg.Connection, scans: list[Scan], window_seconds: float) -> list[Scan]:
@@ -389,8 +423,9 @@ async def purge_dedup_keys(conn: asyncpg.Connection, window_seconds: float) -> i
 
 async def _update_units(
     conn: asyncpg.Connection, per_unit: dict[uuid.UUID, list[Scan]], rules: CounterfeitRules
-) -> None:
-    """Counters and last position per unit; suspicious patterns become alerts for review, never a flag."""
+) -> list[Scan]:
+    """Counters and last position per unit; suspicious patterns become alerts for review, never a flag.
+    Returns the scans that were their unit's first counted scan."""
     rows = await conn.fetch(
         """
         select id, batch_id, scan_count, first_scanned_at, last_lat, last_lon, last_located_at
@@ -400,6 +435,7 @@ async def _update_units(
     )
     updates: list[tuple[Any, ...]] = []
     alerts: list[tuple[uuid.UUID, uuid.UUID, str, dict[str, Any]]] = []
+    first_scans: list[Scan] = []
     for row in rows:
         count, first = row["scan_count"], row["first_scanned_at"]
         last_pos = (row["last_lat"], row["last_lon"]) if row["last_lat"] is not None else None
@@ -408,7 +444,9 @@ async def _update_units(
         too_many_raised = count > rules.max_scans
         for scan in per_unit[row["id"]]:
             count += 1
-            first = first or scan.scanned_at
+            if first is None:
+                first = scan.scanned_at
+                first_scans.append(scan)
             last_time = scan.scanned_at
             if scan.lat is not None and scan.lon is not None:
                 here = (scan.lat, scan.lon)
@@ -439,6 +477,7 @@ async def _update_units(
             """,
             alerts,
         )
+    return first_scans
 
 
 # --- reads ---------------------------------------------------------------------------------------
