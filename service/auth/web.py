@@ -43,6 +43,10 @@ class SignedIn(msgspec.Struct, frozen=True, kw_only=True):
 
 SignedInDep = NamedDependency[SignedIn]
 
+# A signed-in page is one person's: a shared cache must not keep it (a cookie, unlike Authorization, does not stop
+# it), and what it shows depends on the cookie.
+SIGNED_IN_PAGE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Accept, Accept-Language, Cookie"}
+
 
 def safe_next(raw: str | None) -> str | None:
     """A path on this site to go to after signing in, or None: never `//host`, `/\\host`, a scheme or a control
@@ -54,7 +58,10 @@ def safe_next(raw: str | None) -> str | None:
     parts = urlsplit(raw)
     if parts.scheme or parts.netloc:
         return None
-    return raw
+    return quote(raw, safe=URL_CHARACTERS)  # "/thống-kê" typed by hand: a Location header is ASCII
+
+
+URL_CHARACTERS = "/?#[]@!$&'()*+,;=:%-._~"  # RFC 3986 reserved and unreserved ones (and escapes) stay as they are
 
 
 def home_for(role: Role) -> str:

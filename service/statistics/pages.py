@@ -16,7 +16,14 @@ from litestar.params import QueryParameter
 
 from service.auth.guards import CurrentUserDep
 from service.auth.pages import ACCOUNT_BAR_CSS, account_bar
-from service.auth.web import PAGE_EXCEPTION_HANDLERS, PAGE_OPT, PAGE_SIGN_IN, SignedIn, SignedInDep
+from service.auth.web import (
+    PAGE_EXCEPTION_HANDLERS,
+    PAGE_OPT,
+    PAGE_SIGN_IN,
+    SIGNED_IN_PAGE_HEADERS,
+    SignedIn,
+    SignedInDep,
+)
 from service.core import clock
 from service.core.db import DB
 from service.core.errors import Forbidden
@@ -203,6 +210,7 @@ def _page(lang: str, title: str, body: str, t: dict[str, str], signed_in: Signed
         lang=lang,
         css=CSS,
         forms=True,  # the sign-out button
+        headers=SIGNED_IN_PAGE_HEADERS,
     )
 
 

@@ -60,6 +60,8 @@ async def test_the_form_signs_a_cooperative_in_and_opens_their_statistics_page(
     assert "Chị Lan &lt;HTX&gt; (hợp tác xã)" in page.text  # who is signed in, escaped
     assert 'action="/sign-out?lang=vi"' in page.text
     assert "form-action 'self'" in page.headers["content-security-policy"]
+    assert page.headers["cache-control"] == "private, no-cache"  # never kept by a shared cache
+    assert "Cookie" in page.headers["vary"]
 
     signed_out = await client.post("/sign-out", headers=SAME_ORIGIN, follow_redirects=False)
     assert signed_out.status_code == 303
@@ -145,6 +147,15 @@ async def test_next_never_leads_off_the_site(client: Client, make_user: UserFact
     assert answer.headers["location"] == "/stats/producer"
     form = await client.get("/sign-in", params={"next": next_path}, headers=HTML)
     assert 'name="next"' not in form.text
+
+
+async def test_a_hand_typed_next_with_vietnamese_is_kept_on_the_site_and_escaped(
+    client: Client, make_user: UserFactory
+) -> None:
+    user = await make_user("cooperative")
+    answer = await sign_in(client, user["X-Phone"], next="/stats/producer?ghi-chú=thống-kê&days=7")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/stats/producer?ghi-ch%C3%BA=th%E1%BB%91ng-k%C3%AA&days=7"
 
 
 async def test_a_deactivated_users_cookie_stops_working_at_once(client: Client, make_user: UserFactory) -> None:
