@@ -22,6 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from service import crosslinks, statistics, tourism, traceability
 from service.auth.admin_routes import UserAdminController
 from service.auth.guards import build_jwt_auth, provide_current_user
+from service.auth.pages import SignInController
 from service.auth.routes import AuthController
 from service.auth.sessions import auth_lifespan
 from service.core.changes import change_feed_lifespan
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthController,
             MetricsController,
             AuthController,
+            SignInController,
             UserAdminController,
             PartnerAdminController,
             OpenDataCatalogController,

@@ -33,14 +33,15 @@ def css_hash(css: str) -> str:
     return base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
 
 
-def content_security_policy(css: str, *, media: bool = False, script: bool = False) -> str:
+def content_security_policy(css: str, *, media: bool = False, script: bool = False, forms: bool = False) -> str:
     """The one style block by hash, images from here or https; audio and captions from here; no script, or
-    (`script`) only script files from this origin, never inline."""
+    (`script`) only script files from this origin, never inline; forms (`forms`) post only to this origin."""
     media_src = "; media-src 'self'" if media else ""
     script_src = "'self'" if script else "'none'"
+    form_action = "'self'" if forms else "'none'"
     return (
         f"default-src 'none'; style-src 'sha256-{css_hash(css)}'; img-src 'self' https: data:{media_src}; "
-        f"script-src {script_src}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        f"script-src {script_src}; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
 
 
@@ -69,8 +70,13 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.query_params.get("format") == "json" or ("application/json" in accept and "text/html" not in accept)
 
 
-def html_document(*, lang: str, title: str, css: str, body: str, other_lang_label: str, head: str = "") -> str:
-    """A whole page: the language switch first (a plain link, works without JavaScript), then the body."""
+def html_document(
+    *, lang: str, title: str, css: str, body: str, other_lang_label: str, head: str = "", other_lang_query: str = ""
+) -> str:
+    """A whole page: the language switch first (a plain link, works without JavaScript), then the body.
+
+    `other_lang_query` is more of the query the switch keeps ("&next=..."), already URL-encoded.
+    """
     other = "en" if lang == "vi" else "vi"
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -78,22 +84,31 @@ def html_document(*, lang: str, title: str, css: str, body: str, other_lang_labe
         '<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">'
         f"<title>{e(title)}</title><style>{css}</style>{head}</head><body><main>"
         f'<nav class="lang" aria-label="Ngôn ngữ / Language">'
-        f'<a href="?lang={other}" hreflang="{other}" lang="{other}">{other_lang_label}</a></nav>'
+        f'<a href="?lang={other}{e(other_lang_query)}" hreflang="{other}" lang="{other}">{other_lang_label}</a></nav>'
         f"{body}</main></body></html>"
     )
 
 
 def html_response(
-    page: str, *, lang: str, css: str, media: bool = False, script: bool = False, status_code: int = 200
+    page: str,
+    *,
+    lang: str,
+    css: str,
+    media: bool = False,
+    script: bool = False,
+    forms: bool = False,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response[str]:
     return Response(
         page,
         status_code=status_code,
         media_type=HTML_TYPE,
         headers={
-            "Content-Security-Policy": content_security_policy(css, media=media, script=script),
+            "Content-Security-Policy": content_security_policy(css, media=media, script=script, forms=forms),
             "Content-Language": lang,
             "Vary": "Accept, Accept-Language",
             "Cache-Control": "no-cache",
+            **(headers or {}),  # e.g. "no-store" for a page with what a person typed
         },
     )

@@ -2,7 +2,8 @@
 
 Behind sign-in with the API's rules (service.py): /stats/producer (farmers and cooperatives: their own
 products; officials: everyone's), /stats/sites (editors: their sites; officials: all), /stats/province
-(inspectors and admins). Ranges are links (the page CSP allows no form submission): 7, 30, 90 or 365 days.
+(inspectors and admins). Ranges are links: 7, 30, 90 or 365 days. A browser signs in at /sign-in (service/auth/pages.py,
+a session cookie these pages read besides a bearer token); the only form is the account bar's sign-out button.
 """
 
 from collections import Counter
@@ -14,6 +15,15 @@ from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
 from service.auth.guards import CurrentUserDep
+from service.auth.pages import ACCOUNT_BAR_CSS, account_bar
+from service.auth.web import (
+    PAGE_EXCEPTION_HANDLERS,
+    PAGE_OPT,
+    PAGE_SIGN_IN,
+    SIGNED_IN_PAGE_HEADERS,
+    SignedIn,
+    SignedInDep,
+)
 from service.core import clock
 from service.core.db import DB
 from service.core.errors import Forbidden
@@ -23,15 +33,19 @@ from service.statistics.schemas import Bucket, ScanRow
 from service.statistics.service import PROVINCE_ROLES, download_stats, first_scan_communes, play_stats, scan_stats
 from service.traceability import public as traceability
 
-CSS = BASE_CSS + (
-    "table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}"
-    # the caption names the table for screen readers; the section's heading already says it on screen
-    "caption{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
-    "th{white-space:nowrap}th,td{text-align:left;padding:.25rem .3rem;border-bottom:1px solid #ddd}"
-    "td:last-child{text-align:right}"
-    ".ranges a{display:inline-block;margin:.2rem .5rem .2rem 0;padding:.35rem .6rem;border:1px solid #0b5cad;"
-    "border-radius:.3rem;text-decoration:none}.ranges a[aria-current]{background:#0b5cad;color:#fff}"
-    ".total{font-size:1.6rem;font-weight:700;margin:.2rem 0}"
+CSS = (
+    BASE_CSS
+    + ACCOUNT_BAR_CSS
+    + (
+        "table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.4rem 0}"
+        # the caption names the table for screen readers; the section's heading already says it on screen
+        "caption{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}"
+        "th{white-space:nowrap}th,td{text-align:left;padding:.25rem .3rem;border-bottom:1px solid #ddd}"
+        "td:last-child{text-align:right}"
+        ".ranges a{display:inline-block;margin:.2rem .5rem .2rem 0;padding:.35rem .6rem;border:1px solid #0b5cad;"
+        "border-radius:.3rem;text-decoration:none}.ranges a[aria-current]{background:#0b5cad;color:#fff}"
+        ".total{font-size:1.6rem;font-weight:700;margin:.2rem 0}"
+    )
 )
 RANGES = (7, 30, 90, 365)
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English", "zh": "中文", "ko": "한국어", "ja": "日本語", "fr": "Français"}
@@ -240,12 +254,15 @@ def _first_scan_map(t: dict[str, str], counts: list[traceability.CommuneCount]) 
     )
 
 
-def _page(lang: str, title: str, body: str, t: dict[str, str]) -> Response[str]:
+def _page(lang: str, title: str, body: str, t: dict[str, str], signed_in: SignedIn) -> Response[str]:
     footer = f"<footer>{e(t['note'])}</footer>"
+    body = account_bar(signed_in, lang) + body + footer
     return html_response(
-        html_document(lang=lang, title=title, css=CSS, body=body + footer, other_lang_label=t["other"]),
+        html_document(lang=lang, title=title, css=CSS, body=body, other_lang_label=t["other"]),
         lang=lang,
         css=CSS,
+        forms=True,  # the sign-out button
+        headers=SIGNED_IN_PAGE_HEADERS,
     )
 
 
@@ -253,10 +270,19 @@ class StatisticsPagesController(Controller):
     path = "/stats"
     tags = ["statistics"]
     include_in_schema = False
+    # signed in with a bearer token or the browser's session cookie; a signed-out browser goes to /sign-in
+    dependencies = PAGE_SIGN_IN
+    exception_handlers = PAGE_EXCEPTION_HANDLERS
+    opt = PAGE_OPT
 
     @get("/producer", operation_id="statistics_producer_page", media_type="text/html")
     async def producer(
-        self, request: Request[Any, Any, Any], db: DB, current_user: CurrentUserDep, days: Days = 30
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        current_user: CurrentUserDep,
+        signed_in: SignedInDep,
+        days: Days = 30,
     ) -> Response[str]:
         """Scans of the caller's own products per period, by product, batch and commune."""
         lang = page_language(request)
@@ -287,11 +313,16 @@ class StatisticsPagesController(Controller):
         body += _breakdown(t, "by_commune", communes)
         body += _phone_communes(t, _totals_by_key(by_phone.rows))
         body += _first_scan_map(t, first_scans)
-        return _page(lang, t["producer"], body, t)
+        return _page(lang, t["producer"], body, t, signed_in)
 
     @get("/sites", operation_id="statistics_sites_page", media_type="text/html")
     async def sites(
-        self, request: Request[Any, Any, Any], db: DB, current_user: CurrentUserDep, days: Days = 30
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        current_user: CurrentUserDep,
+        signed_in: SignedInDep,
+        days: Days = 30,
     ) -> Response[str]:
         """Guide plays per period, point and language, and offline downloads, of the caller's sites."""
         lang = page_language(request)
@@ -324,11 +355,16 @@ class StatisticsPagesController(Controller):
             "",
             t["none"],
         )
-        return _page(lang, t["sites"], body, t)
+        return _page(lang, t["sites"], body, t, signed_in)
 
     @get("/province", operation_id="statistics_province_page", media_type="text/html")
     async def province(
-        self, request: Request[Any, Any, Any], db: DB, current_user: CurrentUserDep, days: Days = 365
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        current_user: CurrentUserDep,
+        signed_in: SignedInDep,
+        days: Days = 365,
     ) -> Response[str]:
         """Scans per OCOP category and commune across the province, and plays per site (officials only)."""
         if current_user.role not in PROVINCE_ROLES:
@@ -337,7 +373,8 @@ class StatisticsPagesController(Controller):
         t = T[lang]
         since, until = _window(days)
         bucket = _bucket_for(days)
-        return _page(lang, t["province"], await province_body(db, current_user, t, lang, days, since, until, bucket), t)
+        body = await province_body(db, current_user, t, lang, days, since, until, bucket)
+        return _page(lang, t["province"], body, t, signed_in)
 
 
 async def province_body(

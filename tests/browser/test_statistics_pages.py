@@ -103,7 +103,7 @@ async def test_statistics_pages_read_well_on_a_phone(
                     await page.context.close()
                 context = await browser.new_context()
                 anonymous = await (await context.new_page()).goto(origin + "/stats/province")
-                assert anonymous is not None and anonymous.status == 401
+                assert anonymous is not None and anonymous.url == origin + "/sign-in?next=/stats/province"
                 await context.close()
             finally:
                 await browser.close()
