@@ -16,7 +16,12 @@ from service.settings import Settings
 from service.traceability.registry.commune_centres import commune_centres
 from tests.support.browser import AXE, CHROMIUM, CHROMIUM_ARGS, PAGE_BUDGET, check_page, live_server
 from tests.support.factories import stored_batch, stored_organization
-from tests.support.statistics import stored_commune_scans, stored_daily_scans, stored_household
+from tests.support.statistics import (
+    stored_commune_scans,
+    stored_daily_scans,
+    stored_household,
+    stored_site_with_plays,
+)
 
 
 async def signed_in(
@@ -52,23 +57,7 @@ async def pages(db: asyncpg.Connection, settings: Settings) -> dict[str, tuple[s
         )
 
     editor, editor_auth = await signed_in(db, settings, "editor", "0911000002")
-    site_id = await db.fetchval(
-        """
-        insert into tourism_sites (slug, status, texts, lat, lon, created_by)
-        values ('den-thu', 'published', '{"vi": {"name": "Đền thử"}}', 21.6, 105.8, $1) returning id
-        """,
-        editor,
-    )
-    for d in range(30):
-        for point, lang, plays in (("cong-tam-quan", "vi", 12), ("nha-trung-bay", "vi", 7), ("cong-tam-quan", "en", 3)):
-            await db.execute(
-                "insert into guide_plays_daily (site_id, point_slug, lang, day, plays) values ($1, $2, $3, $4, $5)",
-                site_id, point, lang, today - timedelta(days=d), plays + d % 5,
-            )  # fmt: skip
-        await db.execute(
-            "insert into offline_downloads_daily (site_id, day, downloads) values ($1, $2, $3)",
-            site_id, today - timedelta(days=d), 2 + d % 4,
-        )  # fmt: skip
+    await stored_site_with_plays(db, editor)
     _, official_auth = await signed_in(db, settings, "inspector", "0911000003")
     return {
         "stats-producer": ("/stats/producer", coop_auth),

@@ -2,12 +2,13 @@
 
 import asyncio
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 from litestar import Litestar
 
+from service.core import clock
 from service.tourism.guide.counts import GuideCounter
 from tests.support.tourism import P1, P2, Client, point_payload, site_payload
 
@@ -71,3 +72,27 @@ async def stored_household(
         *commune,
     )
     return org_id
+
+
+async def stored_site_with_plays(db: asyncpg.Connection, editor: uuid.UUID, days: int = 30) -> uuid.UUID:
+    """A published site created by this editor, with `days` days of guide plays (two points, vi and en) and
+    offline-pack downloads."""
+    site_id: uuid.UUID = await db.fetchval(
+        """
+        insert into tourism_sites (slug, status, texts, lat, lon, created_by)
+        values ('den-thu', 'published', '{"vi": {"name": "Đền thử"}}', 21.6, 105.8, $1) returning id
+        """,
+        editor,
+    )
+    today = clock.today()
+    for d in range(days):
+        for point, lang, plays in (("cong-tam-quan", "vi", 12), ("nha-trung-bay", "vi", 7), ("cong-tam-quan", "en", 3)):
+            await db.execute(
+                "insert into guide_plays_daily (site_id, point_slug, lang, day, plays) values ($1, $2, $3, $4, $5)",
+                site_id, point, lang, today - timedelta(days=d), plays + d % 5,
+            )  # fmt: skip
+        await db.execute(
+            "insert into offline_downloads_daily (site_id, day, downloads) values ($1, $2, $3)",
+            site_id, today - timedelta(days=d), 2 + d % 4,
+        )  # fmt: skip
+    return site_id
