@@ -19,7 +19,8 @@ from service.auth.guards import CurrentUserDep, user_from_token
 from service.auth.schemas import CurrentUser, Role
 from service.auth.service import signed_in_user
 from service.core.db import DB
-from service.core.errors import Problem, problem_response
+from service.core.errors import Problem, ServiceError, handle_service_error, problem_response
+from service.core.html_page import BASE_CSS, e, html_document, html_response, page_language
 from service.settings import Settings
 
 SESSION_COOKIE = "tt_session"
@@ -181,10 +182,49 @@ def redirect_to_sign_in(request: Request[Any, Any, Any], exc: SignInRequired) ->
     return redirect
 
 
+_REFUSED = {
+    "vi": {
+        403: "Trang này không dành cho tài khoản của bạn",
+        404: "Không tìm thấy",
+        0: "Không mở được trang này",
+        "other": "Đăng nhập bằng tài khoản khác",
+        "switch": "English",
+    },
+    "en": {
+        403: "This page is not for your account",
+        404: "Not found",
+        0: "This page cannot be shown",
+        "other": "Sign in with another account",
+        "switch": "Tiếng Việt",
+    },
+}
+
+
+def refused_page(request: Request[Any, Any, Any], exc: ServiceError) -> Response[Any]:
+    """A person in a browser who may not see a page (or asked for one that does not exist) reads why in their
+    language, with a way to sign in as someone else; any other client gets the problem+json as everywhere."""
+    if "text/html" not in request.headers.get("accept", ""):
+        return handle_service_error(request, exc)
+    lang = page_language(request)
+    t = _REFUSED[lang]
+    heading = str(t.get(exc.status, t[0]))
+    body = (
+        f'<h1>{e(heading)}</h1><p class="muted">{e(exc.detail)}</p>'
+        f'<p><a href="{e(sign_in_location(request))}">{e(str(t["other"]))}</a></p>'
+    )
+    page = html_document(lang=lang, title=heading, css=BASE_CSS, body=body, other_lang_label=str(t["switch"]))
+    return html_response(
+        page, lang=lang, css=BASE_CSS, status_code=exc.status, headers={**SIGNED_IN_PAGE_HEADERS, **(exc.headers or {})}
+    )
+
+
 # What a controller of signed-in pages declares (with `opt=PAGE_OPT`): bearer or cookie, and the way to sign in.
 PAGE_SIGN_IN: dict[str, Provide] = {
     "current_user": Provide(provide_page_user),
     "signed_in": Provide(provide_signed_in),
 }
-PAGE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {SignInRequired: redirect_to_sign_in}
+PAGE_EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    SignInRequired: redirect_to_sign_in,
+    ServiceError: refused_page,
+}
 PAGE_OPT: dict[str, Any] = {"exclude_from_auth": True}  # the JWT middleware would refuse a cookie-only visit

@@ -177,7 +177,12 @@ async def test_a_wrong_role_gets_the_403_and_a_new_role_means_signing_in_again(
     user = await make_user("editor")
     admin = await make_user("admin")
     assert (await sign_in(client, user["X-Phone"])).status_code == 303
-    assert_problem(await client.get("/stats/province", headers=HTML), 403, "statistics_forbidden")
+    refused = await client.get("/stats/province", headers=HTML)  # a browser reads why, in its language
+    assert refused.status_code == 403 and refused.headers["content-type"].startswith("text/html")
+    assert "Trang này không dành cho tài khoản của bạn" in refused.text
+    assert 'href="/sign-in?next=/stats/province"' in refused.text and "private" in refused.headers["cache-control"]
+    app_client = {"Authorization": user["Authorization"], "Accept": "application/json"}
+    assert_problem(await client.get("/stats/province", headers=app_client), 403, "statistics_forbidden")
     promoted = await client.patch(f"/api/v1/admin/users/{user['X-User-Id']}", json={"role": "inspector"}, headers=admin)
     assert promoted.status_code == 200, promoted.text
     ended = await client.get("/stats/province", headers=HTML, follow_redirects=False)
