@@ -1,6 +1,8 @@
 """Anonymous guide counters: plays and offline downloads survive the batching, keep no visitor, and each
 editor sees only the sites they created."""
 
+import asyncio
+
 import asyncpg
 from litestar import Litestar
 
@@ -84,3 +86,23 @@ async def test_an_editor_sees_only_their_sites(
     assert_problem(
         await client.get("/api/v1/statistics/offline-downloads", headers=farmer), 403, "statistics_forbidden"
     )
+
+
+async def test_plays_counted_while_the_database_refuses_are_written_when_it_answers_again(
+    app: Litestar, client: Client, db: asyncpg.Connection, make_user: UserFactory
+) -> None:
+    editor = await make_user("editor")
+    site = await small_site(client, editor, "den-thu")
+    await db.execute("alter table guide_plays_daily rename to guide_plays_daily_away")  # every flush now fails
+    try:
+        for _ in range(3):
+            assert (await ask(client, report(P1, site=site)))["action"] == "play"
+        counter = app.state.guide_counter
+        counter.flush_interval = 0.02
+        await asyncio.sleep(0.3)  # a dozen failed flushes
+        assert not counter.idle, "the counts were dropped instead of kept"
+        assert (await ask(client, report(P1, site=site)))["action"] == "play"  # counted meanwhile, same key
+    finally:
+        await db.execute("alter table guide_plays_daily_away rename to guide_plays_daily")
+    await flush_guide_counts(app)
+    assert await db.fetchval("select sum(plays) from guide_plays_daily") == 4

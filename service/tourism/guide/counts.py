@@ -6,9 +6,6 @@ and on shutdown before the pool closes. Nothing about the visitor is kept: no ad
 What cannot be written while the database is away stays in memory and is added on the next flush.
 """
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from collections import Counter
 from datetime import date
@@ -17,25 +14,23 @@ import asyncpg
 import msgspec
 
 from service.core import clock
+from service.core.counting import BatchedCounter
 
-log = logging.getLogger("service.tourism.counts")
-
-_DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 # distinct keys kept while the database is away; past this, new keys wait for the next flush to free room
 _MAX_KEYS = 100_000
 
 PlayKey = tuple[str, str, str, date]  # site slug, point slug, language, local day
 DownloadKey = tuple[str, date]  # site slug, local day
+_Taken = tuple[Counter[PlayKey], Counter[DownloadKey]]
 
 
-class GuideCounter:
+class GuideCounter(BatchedCounter[_Taken]):
+    name = "guide counts"
+
     def __init__(self, pool: asyncpg.Pool, *, flush_interval: float = 1.0) -> None:
-        self.pool = pool
-        self.flush_interval = flush_interval
+        super().__init__(pool, flush_interval=flush_interval)
         self._plays: Counter[PlayKey] = Counter()
         self._downloads: Counter[DownloadKey] = Counter()
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
     def play(self, site: str, point: str, lang: str) -> None:
         """One guide answer that starts a track."""
@@ -49,46 +44,24 @@ class GuideCounter:
         if key in self._downloads or len(self._downloads) < _MAX_KEYS:
             self._downloads[key] += 1
 
-    @property
-    def idle(self) -> bool:
-        return not self._plays and not self._downloads and not self._lock.locked()
+    def _take(self) -> _Taken:
+        taken = (self._plays, self._downloads)
+        self._plays, self._downloads = Counter(), Counter()
+        return taken
 
-    async def flush(self) -> int:
-        """Add what was counted to the rollups; on a database error keep it for the next flush."""
-        async with self._lock:
-            plays, self._plays = self._plays, Counter()
-            downloads, self._downloads = self._downloads, Counter()
-            if not plays and not downloads:
-                return 0
-            try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    await add_plays(conn, plays)  # type: ignore[arg-type]
-                    await add_downloads(conn, downloads)  # type: ignore[arg-type]
-            except _DB_ERRORS as exc:
-                log.warning("guide counter flush failed, will retry: %s", exc)
-                self._plays.update(plays)
-                self._downloads.update(downloads)
-                return 0
-            return len(plays) + len(downloads)
+    def _size(self, taken: _Taken) -> int:
+        return len(taken[0]) + len(taken[1])
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval)
-            await self.flush()
+    async def _write(self, conn: asyncpg.Connection, taken: _Taken) -> None:
+        await add_plays(conn, taken[0])
+        await add_downloads(conn, taken[1])
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="guide-counter-flusher")
+    def _give_back(self, taken: _Taken) -> None:
+        self._plays.update(taken[0])
+        self._downloads.update(taken[1])
 
-    async def close(self) -> None:
-        """Stop the loop and write what is left (a graceful stop loses no count)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
-        if not self.idle:
-            log.error("guide counts lost on shutdown: %d keys", len(self._plays) + len(self._downloads))
+    def _pending(self) -> int:
+        return len(self._plays) + len(self._downloads)
 
 
 async def add_plays(conn: asyncpg.Connection, plays: Counter[PlayKey]) -> None:

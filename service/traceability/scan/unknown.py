@@ -9,9 +9,6 @@ Counting is in memory on the hot path (a dict update) and written by a backgroun
 the number of distinct qualifiers held between two flushes is capped, since anyone can invent lots.
 """
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,10 +17,9 @@ import msgspec
 
 from service.auth.schemas import CurrentUser
 from service.core import clock
+from service.core.counting import BatchedCounter
 from service.core.errors import InvalidInput, NotFound
 from service.traceability import access
-
-log = logging.getLogger("service.traceability.scan.unknown")
 
 MAX_PENDING_KEYS = 10_000
 QUALIFIER_CHARS = 20  # GS1 AI 10 and 21 hold at most 20 characters
@@ -43,16 +39,18 @@ class UnknownScan(msgspec.Struct, kw_only=True):
     last_at: datetime
 
 
-class UnknownScanCounter:
+_Held = dict[_Key, tuple[int, datetime, datetime]]
+
+
+class UnknownScanCounter(BatchedCounter[_Held]):
     """Counts per (product, day, lot, serial), flushed by its own task; a graceful stop flushes what is left."""
 
+    name = "unknown-identifier scans"
+
     def __init__(self, pool: asyncpg.Pool, *, flush_interval: float = 1.0) -> None:
-        self.pool = pool
-        self.flush_interval = flush_interval
+        super().__init__(pool, flush_interval=flush_interval)
         self.dropped = 0
-        self._pending: dict[_Key, tuple[int, datetime, datetime]] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self._held: _Held = {}
 
     def record(self, product_id: uuid.UUID, *, lot: str | None, serial: str | None) -> None:
         """Count one scan; never blocks, never touches the database."""
@@ -63,59 +61,38 @@ class UnknownScanCounter:
             (lot or "")[:QUALIFIER_CHARS],
             (serial or "")[:QUALIFIER_CHARS],
         )
-        held = self._pending.get(key)
+        held = self._held.get(key)
         if held is None:
-            if len(self._pending) >= MAX_PENDING_KEYS:
+            if len(self._held) >= MAX_PENDING_KEYS:
                 self.dropped += 1  # a flood of invented lots: the counts already held still reach the database
                 return
-            self._pending[key] = (1, now, now)
+            self._held[key] = (1, now, now)
         else:
-            self._pending[key] = (held[0] + 1, held[1], now)
+            self._held[key] = (held[0] + 1, held[1], now)
 
-    @property
-    def idle(self) -> bool:
-        return not self._pending and not self._lock.locked()
+    def _take(self) -> _Held:
+        taken, self._held = self._held, {}
+        return taken
 
-    async def flush(self) -> int:
-        """Write the counts held; on a database error they stay held for the next try."""
-        async with self._lock:
-            pending, self._pending = self._pending, {}
-            if not pending:
-                return 0
-            try:
-                async with self.pool.acquire() as conn:
-                    await add_unknown_scans(conn, pending)  # type: ignore[arg-type]
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("unknown-identifier scans not written, will retry: %s", exc)
-                for key, (count, first, last) in pending.items():
-                    held = self._pending.get(key)
-                    self._pending[key] = (
-                        (count, first, last) if held is None else (count + held[0], first, max(last, held[2]))
-                    )
-                return 0
-            return len(pending)
+    def _size(self, taken: _Held) -> int:
+        return len(taken)
 
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval)
-            await self.flush()
+    async def _write(self, conn: asyncpg.Connection, taken: _Held) -> None:
+        await add_unknown_scans(conn, taken)
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="unknown-scan-flusher")
+    def _give_back(self, taken: _Held) -> None:
+        for key, (count, first, last) in taken.items():
+            held = self._held.get(key)
+            self._held[key] = (count, first, last) if held is None else (count + held[0], first, max(last, held[2]))
 
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        await self.flush()
+    def _pending(self) -> int:
+        return len(self._held)
 
 
 # --- queries -------------------------------------------------------------------------------------
 
 
-async def add_unknown_scans(conn: asyncpg.Connection, counts: dict[_Key, tuple[int, datetime, datetime]]) -> None:
+async def add_unknown_scans(conn: asyncpg.Connection, counts: _Held) -> None:
     """One statement: add each count to its row (a product deleted meanwhile is skipped)."""
     rows = [(pid, day, lot, serial, n, first, last) for (pid, day, lot, serial), (n, first, last) in counts.items()]
     await conn.execute(
