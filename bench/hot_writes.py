@@ -24,6 +24,8 @@ from bench.seed_large import seed_large
 from service.core.db import EmbeddedPostgres
 from service.settings import Settings
 
+WORKER_PIDS: list[int] = []
+
 
 def registration(bench: bench_run.Bench) -> Row:
     """Batch registration + first event at 16 connections: the same row as `make bench`."""
@@ -60,6 +62,16 @@ def sample_waits(dsn: str, stop: threading.Event, into: collections.Counter[str]
     asyncio.run(loop())
 
 
+def profile_worker(pids: list[int], name: str) -> subprocess.Popen[bytes] | None:
+    """`BENCH_PYSPY=1`: py-spy samples the server and its workers for 6 s (var/bench/py-spy-<name>.txt)."""
+    if not os.environ.get("BENCH_PYSPY") or not pids:
+        return None
+    out = bench_run.DATA / f"py-spy-{name}.txt"
+    command = ["py-spy", "record", "--subprocesses", "-p", str(pids[0]), "-d", "6", "-r", "200", "--format", "raw"]
+    command += ["-o", str(out)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     rows = [
         bench.measure("bare Litestar route (no middleware)", "/health/live", "reference", server=bench.bare),
@@ -69,11 +81,14 @@ def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     stop = threading.Event()
     sampler = threading.Thread(target=sample_waits, args=(dsn, stop, waits))
     sampler.start()
+    profiler = profile_worker(WORKER_PIDS, "registration")
     try:
         rows.append(registration(bench))
     finally:
         stop.set()
         sampler.join()
+        if profiler is not None:
+            profiler.wait()
     samples = waits.pop("samples", 1)
     print("server sessions during registration (mean active per sample, by wait):")
     for name, count in waits.most_common(8):
@@ -106,6 +121,7 @@ def main() -> int:
         processes.append(bench_run.start_bare_app(bare_port))
         bench_run.wait_ready(base)
         bench_run.wait_ready(bare_base, "/health/live")
+        WORKER_PIDS[:] = [processes[0].pid]
         bench = bench_run.Bench(base, bare_base, fixture)
         for number in range(bench_run.RUNS):
             print(f"--- run {number + 1} of {bench_run.RUNS}", flush=True)
