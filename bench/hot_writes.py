@@ -15,10 +15,12 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import asyncpg
 
 from bench import run as bench_run
+from bench import wrk
 from bench.report import Row, target
 from bench.seed_large import seed_large
 from service.core.db import EmbeddedPostgres
@@ -72,6 +74,56 @@ def profile_worker(pids: list[int], name: str) -> subprocess.Popen[bytes] | None
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().split(")")[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, stack = [root], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes so far (exited ones are lost: fine for long-lived servers)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_groups() -> dict[str, list[int]]:
+    """The server's processes (granian, its workers) and PostgreSQL's (the bench cluster's postmaster, backends)."""
+    postmaster = int((bench_run.DATA / "pg" / "postmaster.pid").read_text().split()[0])
+    return {"server": descendants(WORKER_PIDS[0]), "postgres": descendants(postmaster)}
+
+
+def cpu_per_registration(bench: bench_run.Bench) -> None:
+    """3 s more of the registration load alone, with the CPU the server and PostgreSQL spent on it."""
+    fx = bench.fixture
+    env = {"BENCH_PRODUCT": str(fx.product_id), "BENCH_TOKEN": bench.token, "BENCH_PLOT": str(fx.plot_id)}
+    groups = cpu_groups()
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    result = wrk.run(f"{bench.base}/api/v1/batches", connections=16, seconds=3, script="register_batch.lua", env=env)
+    spent = {name: cpu_seconds(pids) - before[name] for name, pids in cpu_groups().items()}
+    print(
+        f"CPU per registration ({result.requests} registered in 3 s): "
+        + ", ".join(f"{name} {1000 * value / max(result.requests, 1):.2f} ms" for name, value in spent.items()),
+        flush=True,
+    )
+
+
 def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     rows = [
         bench.measure("bare Litestar route (no middleware)", "/health/live", "reference", server=bench.bare),
@@ -84,6 +136,7 @@ def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     profiler = profile_worker(WORKER_PIDS, "registration")
     try:
         rows.append(registration(bench))
+        cpu_per_registration(bench)
     finally:
         stop.set()
         sampler.join()
