@@ -115,6 +115,10 @@ def cpu_per_registration(bench: bench_run.Bench) -> None:
     env = {"BENCH_PRODUCT": str(fx.product_id), "BENCH_TOKEN": bench.token, "BENCH_PLOT": str(fx.plot_id)}
     groups = cpu_groups()
     before = {name: cpu_seconds(pids) for name, pids in groups.items()}
+    time.sleep(3)
+    idle = {name: cpu_seconds(pids) - before[name] for name, pids in cpu_groups().items()}
+    print("CPU with no requests, 3 s: " + ", ".join(f"{n} {v:.2f} s" for n, v in idle.items()), flush=True)
+    before = {name: cpu_seconds(pids) for name, pids in groups.items()}
     result = wrk.run(f"{bench.base}/api/v1/batches", connections=16, seconds=3, script="register_batch.lua", env=env)
     spent = {name: cpu_seconds(pids) - before[name] for name, pids in cpu_groups().items()}
     print(
