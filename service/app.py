@@ -44,7 +44,7 @@ from service.settings import Settings
 from service.storage import storage_lifespan
 
 
-def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """With METRICS_TOKEN set, /metrics needs it as a bearer token; in production without one it is off."""
     settings: Settings = connection.app.state.settings
     expected = settings.metrics_token

@@ -1,7 +1,7 @@
 """Token -> CurrentUser, the JWT backend, role guards and the caller's address."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeAlias
 
@@ -43,11 +43,16 @@ def build_jwt_auth(settings: Settings) -> "JWTAuth[CurrentUser]":
 
 def requires_role(
     *roles: Role,
-) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
-    """A guard: the caller's role must be one of these."""
+) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A guard: the caller's role must be one of these.
+
+    `async` although it awaits nothing: Litestar runs a plain-function guard in its thread pool, so every
+    guarded request (every write) paid a hop to a thread and back, which under load cost more CPU than the
+    check itself (py-spy of the registration benchmark: the thread pool's wake-ups and GIL hand-offs).
+    """
     allowed = frozenset(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             return  # the automatic OPTIONS answer (no token checked, nothing served) of a guarded controller
         user = connection.scope.get("user")

@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -68,6 +69,9 @@ def fit_text(pdf: FPDF, text: str, width: float) -> str:
     return text + "…"
 
 
+_DARK_RUN = re.compile(rb"\x01+")
+
+
 def draw_matrix(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, size: float) -> None:
     """A QR matrix as vector rectangles (one per run of dark modules), `size` mm square at (x, y) mm.
 
@@ -79,16 +83,10 @@ def draw_matrix(pdf: FPDF, matrix: list[list[bool]], x: float, y: float, size: f
     k = pdf.k
     scale = size * k / n
     ops = [f"q 0 g {scale:.4f} 0 0 {-scale:.4f} {x * k:.2f} {(pdf.h - y) * k:.2f} cm"]
+    runs = _DARK_RUN.finditer
     for r, row in enumerate(matrix):
-        c = 0
-        while c < n:
-            if row[c]:
-                start = c
-                while c < n and row[c]:
-                    c += 1
-                ops.append(f"{start} {r} {c - start} 1 re")
-            else:
-                c += 1
+        # bools as 0/1 bytes: the runs are found in C; one rectangle per run
+        ops.extend([f"{a} {r} {b - a} 1 re" for a, b in (run.span() for run in runs(bytes(row)))])
     ops.append("f Q")
     pdf._out("\n".join(ops))
 

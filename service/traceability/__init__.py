@@ -93,7 +93,14 @@ async def _refresh_scan_area_rollup(ctx: JobContext) -> int:
         return await rollups.refresh_area_rollup(conn, clock.today())
 
 
+async def _log_pending_heads(ctx: JobContext) -> int:
+    """Heads whose writer stopped between its commit and the log's sequencing (a crash): logged within a minute."""
+    async with borrow(ctx.pool) as conn:
+        return await transparency_queries.sequence_pending(conn)
+
+
 jobs: list[Job] = [
+    Job("traceability.log_pending_heads", 60.0, _log_pending_heads),
     Job("traceability.purge_idempotency_keys", 6 * 3600.0, _purge_idempotency_keys),
     Job("traceability.purge_scan_dedup", 3600.0, _purge_scan_dedup),
     Job("traceability.refresh_scan_area_rollup", 600.0, _refresh_scan_area_rollup),

@@ -208,7 +208,7 @@ async def append_event(
                 )
         if step == "receiving" and not locked.shipped:
             raise InvalidInput("a batch is received after it was shipped", code="receiving_before_shipping")
-        return await append(
+        event = await append(
             conn,
             locked,
             user,
@@ -221,6 +221,8 @@ async def append_event(
             details=details,
             biz_location=biz_location,
         )
+    await eq.log_pending_heads(conn)
+    return event
 
 
 def authority_detail(authority: access.ActingAuthority) -> dict[str, str]:
@@ -250,7 +252,7 @@ async def record_inspection(
                 "this batch was harvested inside a pesticide's pre-harvest interval: it cannot be conformant",
                 code="phi_violation",
             )
-        return await append(
+        event = await append(
             conn,
             locked,
             user,
@@ -261,6 +263,8 @@ async def record_inspection(
             details=details,
             biz_location=biz_location,
         )
+    await eq.log_pending_heads(conn)
+    return event
 
 
 async def recall_batch(
@@ -281,7 +285,8 @@ async def recall_batch(
             details={"reason": data.reason.strip(), "authority": authority_detail(authority)},
         )
         await eq.mark_recalled(conn, batch_id, data.reason.strip(), now)
-        return event
+    await eq.log_pending_heads(conn)
+    return event
 
 
 async def batch_events(conn: asyncpg.Connection, user: CurrentUser, batch_id: uuid.UUID) -> list[EventRead]:

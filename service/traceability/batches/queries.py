@@ -98,8 +98,8 @@ async def insert_batch_with_first_event(
     event_hash: str,
     idempotency: tuple[str, str, str, int, Any] | None,
 ) -> None:
-    """Batch, its first event, its head's leaf in the transparency log and (when given) the idempotency record
-    in ONE statement: atomic, one round trip."""
+    """Batch, its first event, its head queued for the transparency log and (when given) the idempotency record
+    in ONE statement: atomic, one round trip. The caller then logs the queued head (`log_pending_heads`)."""
     key, operation, request_hash, status_code, response = idempotency or (None, None, None, None, None)
     await conn.execute(
         """
@@ -118,10 +118,8 @@ async def insert_batch_with_first_event(
         ), k as (
             insert into idempotency_keys (user_id, key, operation, request_hash, status_code, response)
             select $15, $35, $36, $37, $38, $39 from b where $35::text is not null
-        ), leaf as (
-            select transparency_append(b.id, $5, 1, $33) as idx from b
         )
-        select idx from leaf
+        insert into transparency_pending (batch_id, code, seq, hash) select b.id, $5, 1, $33 from b
         """,
         batch.id,
         batch.product_id,
@@ -216,18 +214,35 @@ async def insert_event(conn: asyncpg.Connection, event: ChainedEvent, prev_hash:
 
 
 async def advance_head(conn: asyncpg.Connection, batch_id: uuid.UUID, seq: int, hash_: str) -> None:
-    """Move the head and append it to the transparency log in the same statement: never one without the other."""
+    """Move the head and queue it for the transparency log in the same statement: never one without the other.
+
+    The caller logs the queued head once its transaction has committed (`log_pending_heads`).
+    """
     await conn.execute(
         """
         with head as (
             update batches set last_seq = $2, last_hash = $3, updated_at = now() where id = $1 returning id, code
         )
-        select transparency_append(head.id, head.code, $2, $3) from head
+        insert into transparency_pending (batch_id, code, seq, hash) select head.id, head.code, $2, $3 from head
         """,
         batch_id,
         seq,
         hash_,
     )
+
+
+async def log_pending_heads(conn: asyncpg.Connection) -> int:
+    """Give every queued chain head its leaf in the transparency log (migration 0280); how many were logged.
+
+    Called right after the transaction that queued a head has committed, so the answer to that request is
+    only sent once the head is in the log. Inside a transaction it does nothing: that transaction's own
+    heads are not committed yet (and sequencing would hold the log's lock until it ends); its caller logs
+    them after the commit.
+    """
+    if conn.is_in_transaction():
+        return 0
+    logged: int = await conn.fetchval("select transparency_sequence(p_own => true)")
+    return logged
 
 
 async def consume(conn: asyncpg.Connection, batch_id: uuid.UUID, quantity: Decimal) -> None:

@@ -125,7 +125,8 @@ async def create_batch(
 ) -> Registered:
     """The new batch; or, when the same key and body come again, the stored one marked as replayed.
 
-    Two round trips: one read (access, plot, PHI, key) and one statement writing batch, event and key.
+    Three round trips: one read (access, plot, PHI, key), one statement writing batch, event, key and the
+    head's place in the transparency log's queue, and the log's sequencing once that has committed.
     """
     key = idempotency.check_idempotency_key(key)
     check_batch_fields(data)
@@ -195,6 +196,7 @@ async def create_batch(
             continue  # generated lot or code collided: draw again
         except asyncpg.ForeignKeyViolationError as exc:
             raise NotFound("a referenced record does not exist", code="reference_not_found") from exc
+        await eq.log_pending_heads(conn)  # inside a sync queue's transaction: its caller logs after the commit
         return Registered(batch, replayed=False)
     raise Conflict("could not register the batch; try again", code="batch_retry")
 
@@ -286,7 +288,8 @@ async def create_transformation(
             await eq.consume(conn, item.batch_id, item.quantity)
         await eq.insert_links(conn, [(i.batch_id, batch.id, event.id, i.quantity, i.unit.strip()) for i in data.inputs])
         events = await eq.events_of(conn, batch.id)
-        return TransformationRead(event=events[0], output=batch)
+    await eq.log_pending_heads(conn)
+    return TransformationRead(event=events[0], output=batch)
 
 
 async def list_batches(conn: asyncpg.Connection, user: CurrentUser, *, limit: int, offset: int) -> list[BatchRead]:

@@ -8,6 +8,7 @@ import msgspec
 from service.auth.schemas import CurrentUser
 from service.core.errors import Conflict, InvalidInput, ServiceError
 from service.traceability.batches import events, idempotency
+from service.traceability.batches import queries as eq
 from service.traceability.batches import service as batches
 from service.traceability.batches.schemas import SyncOperation, SyncRequest, SyncResponse, SyncResult
 from service.traceability.registry import service as services
@@ -70,6 +71,7 @@ async def run_sync(conn: asyncpg.Connection, user: CurrentUser, data: SyncReques
             results.append(SyncResult(client_id=op.client_id, status=exc.status, error=_problem(exc)))
         except asyncpg.UniqueViolationError:
             results.append(await _raced(conn, user, op, key, request_hash))
+    await eq.log_pending_heads(conn)  # the heads each operation's transaction queued, now committed
     return SyncResponse(results=results)
 
 

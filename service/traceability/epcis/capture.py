@@ -358,6 +358,7 @@ async def process(
                 raise _RollBack
     except _RollBack:
         captured = duplicates = 0
+    await bq.log_pending_heads(conn)  # the job reports success once its heads are in the log
     failed = bool(errors) and (job.error_behaviour == "rollback" or captured + duplicates == 0)
     await q.finish_job(
         conn,

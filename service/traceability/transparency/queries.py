@@ -1,4 +1,5 @@
-"""SQL for the transparency log. Leaves are appended by batches.queries through transparency_append()."""
+"""SQL for the transparency log. Heads are queued by batches.queries in the statement that moves them and logged
+by transparency_sequence() right after that commit (migrations 0120, 0280)."""
 
 import uuid
 from datetime import datetime
@@ -31,6 +32,12 @@ class BatchLeaf(msgspec.Struct, kw_only=True):
 
 
 CHECKPOINT_COLUMNS = "tree_size, root_hash, issued_at, key_id, signature"
+
+
+async def sequence_pending(conn: asyncpg.Connection) -> int:
+    """Log any head still queued (its writer died between its commit and the sequencing); how many were."""
+    logged: int = await conn.fetchval("select transparency_sequence()")
+    return logged
 
 
 async def log_size(conn: asyncpg.Connection) -> int:

@@ -1,6 +1,7 @@
 """The log's rules: checkpoints made on demand (reused while fresh), proofs, and the open-data entry.
 
-Leaves are never written here: batches.queries appends a head's leaf in the statement that moves it.
+Leaves are never written here: batches.queries queues a head in the statement that moves it and logs it once
+that has committed (migration 0280); a new checkpoint first logs any head left queued.
 Each worker keeps the leaf hashes it has read and the hashes of complete subtrees (they never change in an
 append-only tree), so a proof after the first costs a read of the new leaves and O(log² n) hashing.
 """
@@ -78,6 +79,7 @@ async def current_checkpoint(conn: asyncpg.Connection, log: TransparencyLog) -> 
     now = datetime.now(UTC)
     if latest is not None and now - latest.issued_at < log.max_age:
         return as_checkpoint(log, latest)
+    await tq.sequence_pending(conn)  # a new checkpoint covers every head committed before it was asked for
     size = await tq.log_size(conn)
     if latest is not None and latest.tree_size >= size:
         return as_checkpoint(log, latest)
