@@ -20,6 +20,7 @@ from service.media.types import Purpose
 from service.settings import Settings
 from service.storage import MediaStore
 from service.traceability.batches import events
+from service.traceability.batches import queries as batch_queries
 from service.traceability.batches import service as batches
 from service.traceability.batches.schemas import (
     BatchCreate,
@@ -509,5 +510,8 @@ async def seed_traceability(conn: asyncpg.Connection, settings: Settings, store:
             RecallCreate(reason=f"Mẫu kiểm tra có dư lượng thuốc BVTV vượt ngưỡng {DEMO}"),
             base,
         )
+    # every demo head goes into the transparency log now, not at the next checkpoint (heads wait in a queue
+    # until their transaction commits: migration 0280)
+    await batch_queries.log_pending_heads(conn)
     photos = "" if store is None else f", drawn photos in the {store.kind} media store"
     return "traceability demo: 6 producers, 6 products, 11 named places, 5 batches with histories (1 recalled)" + photos

@@ -21,6 +21,8 @@ async def test_seed_builds_full_histories_once(
     await init_connection(db)
     first = await seed_traceability(db, settings)
     assert "5 batches" in first
+    assert await db.fetchval("select count(*) from transparency_pending") == 0  # every head is in the log
+    assert await db.fetchval("select count(*) from transparency_leaves") > 0
     tables = ("organizations", "products", "batches", "events", "certifications", "plots")
 
     async def sizes() -> list[int]:
