@@ -160,8 +160,11 @@ def app(settings: Settings) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(app: Litestar, request: pytest.FixtureRequest) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app over HTTP; in modules marked `redirects_not_followed` it shows the 3xx answers themselves."""
     async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as test_client:
+        if request.node.get_closest_marker("redirects_not_followed"):
+            test_client.follow_redirects = False
         yield test_client
 
 

@@ -13,8 +13,6 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.settings import Settings
 from service.traceability.identifiers.compression import ALPHABET, compress, decompress, decompress_qualifiers
 from service.traceability.identifiers.digital_link import DigitalLink, DigitalLinkError
 from tests.support.app import feed_connected, flush
@@ -113,11 +111,6 @@ def test_unencodable_values_are_refused() -> None:
 
 
 # --- through the app --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
 
 
 @pytest.fixture

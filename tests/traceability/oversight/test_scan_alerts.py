@@ -1,6 +1,5 @@
 """Scan signals are evidence for people: an alert to review, never a public counterfeit verdict by the system."""
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -8,12 +7,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.settings import Settings
 from tests.support.app import UserFactory, flush
 from tests.support.factories import (
     AUTHORITY,
-    BASE,
     GTIN,
     assert_problem,
     join_organization,
@@ -28,16 +24,7 @@ HANOI = "21.0285,105.8542"
 HO_CHI_MINH_CITY = "10.7769,106.7009"
 
 
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url=BASE) as test_client:
-        test_client.follow_redirects = False
-        yield test_client
+pytestmark = pytest.mark.redirects_not_followed  # a phone's scanner sees the 307 itself
 
 
 async def two_cities(client: AsyncTestClient[Litestar], app: Litestar, db: asyncpg.Connection) -> dict[str, Any]:

@@ -18,8 +18,6 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.settings import Settings
 from service.traceability.identifiers.compression import compress
 from service.traceability.identifiers.digital_link import DigitalLink
 from tests.standards import STANDARDS
@@ -32,11 +30,6 @@ DESCRIPTION_SCHEMA = json.loads(
     (STANDARDS / "gs1-resolver" / "gs1resolver-description-file-schema-1.2.0.json").read_text()
 )
 VOC = "https://gs1.org/voc/"
-
-
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
 
 
 @pytest.fixture

@@ -13,13 +13,11 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
 from service.core import clock
 from service.core.migrate import MIGRATIONS_DIR, migrate
-from service.settings import Settings
 from tests.conftest import with_database
 from tests.support.app import flush
-from tests.support.factories import BASE, stored_batch, stored_organization, stored_units
+from tests.support.factories import stored_batch, stored_organization, stored_units
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36"
 PHAN_DINH_PHUNG = ("05443", "21.5887,105.834")  # a position near the ward's centre (rounded when recorded)
@@ -27,16 +25,7 @@ TAN_CUONG = ("05503", "21.5194,105.787")
 HA_NOI = "21.0285,105.8542"
 
 
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url=BASE) as test_client:
-        test_client.follow_redirects = False
-        yield test_client
+pytestmark = pytest.mark.redirects_not_followed  # a phone's scanner sees the 307 itself
 
 
 async def test_scans_with_positions_count_in_their_communes_and_without_as_unknown(

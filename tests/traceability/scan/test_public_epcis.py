@@ -10,8 +10,6 @@ from jsonschema import Draft7Validator
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.app import create_app
-from service.settings import Settings
 from tests.standards import STANDARDS
 from tests.support import factories as f
 from tests.support.app import feed_connected
@@ -25,11 +23,6 @@ PRIVATE_NOTE = "Gọi anh Tuấn 0912 345 678 trước khi giao"
 def validator() -> Draft7Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
-
-
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
 
 
 @pytest.fixture

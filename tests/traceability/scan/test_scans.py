@@ -1,7 +1,6 @@
 """Scans: recorded off the hot path, flushed on shutdown, deduplicated (bounded), and turned into alerts for review."""
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,16 +24,7 @@ from tests.support.factories import (
 PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36"
 
 
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url=BASE) as test_client:
-        test_client.follow_redirects = False
-        yield test_client
+pytestmark = pytest.mark.redirects_not_followed  # a phone's scanner sees the 307 itself
 
 
 async def test_graceful_shutdown_loses_no_scan(settings: Settings, db: Any) -> None:

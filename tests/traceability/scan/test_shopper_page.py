@@ -4,7 +4,6 @@ import asyncio
 import gzip
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -15,17 +14,7 @@ from service.app import create_app
 from service.settings import Settings
 from tests.support.factories import BASE, GTIN, stored_batch, stored_event, stored_organization, stored_units
 
-
-@pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
-
-
-@pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url=BASE) as test_client:
-        test_client.follow_redirects = False
-        yield test_client
+pytestmark = pytest.mark.redirects_not_followed  # a phone's scanner sees the 307 itself
 
 
 @pytest.fixture
