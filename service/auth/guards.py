@@ -1,9 +1,11 @@
 """Token -> CurrentUser, the JWT backend, role guards and the caller's address."""
 
+import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeAlias
+from typing import Any, Self, TypeAlias
 
 import msgspec
 from litestar import Request
@@ -17,6 +19,59 @@ from service.auth.sessions import Sessions
 from service.settings import Settings
 
 TOKEN_VERSION_CLAIM = "ver"
+REMEMBERED_TOKENS = 4096  # per worker; a token is ~300 bytes and its Token a few hundred more
+
+
+@dataclass
+class RememberedToken(Token):
+    """A bearer token whose signature is checked once per worker, not on every request.
+
+    A phone sends the same token with every request until it expires; checking its HMAC, decoding its base64 and
+    JSON each time was the largest single cost of an authenticated request after the database (profile of batch
+    registration). A token string seen before, with the same secret and algorithm, gives back the Token it
+    decoded to, as long as that has not expired: the expiry is checked again on every use, and revocation does
+    not depend on this (the token's version is checked on every request by `user_from_token`). Oldest first out
+    when full.
+    """
+
+    @classmethod
+    def decode(
+        cls,
+        encoded_token: str,
+        secret: str,
+        algorithm: str,
+        audience: str | Sequence[str] | None = None,
+        issuer: str | Sequence[str] | None = None,
+        require_claims: Sequence[str] | None = None,
+        verify_exp: bool = True,
+        verify_nbf: bool = True,
+        strict_audience: bool = False,
+    ) -> Self:
+        key = (encoded_token, secret, algorithm)
+        plain = audience is None and issuer is None and not require_claims and verify_exp and verify_nbf
+        known = _remembered.get(key) if plain else None
+        if known is not None and known.exp.timestamp() > time.time():
+            return known  # type: ignore[return-value]  # stored by this very class
+        token = super().decode(
+            encoded_token,
+            secret,
+            algorithm,
+            audience=audience,
+            issuer=issuer,
+            require_claims=require_claims,
+            verify_exp=verify_exp,
+            verify_nbf=verify_nbf,
+            strict_audience=strict_audience,
+        )
+        if plain:
+            _remembered.pop(key, None)
+            if len(_remembered) >= REMEMBERED_TOKENS:
+                del _remembered[next(iter(_remembered))]
+            _remembered[key] = token
+        return token
+
+
+_remembered: dict[tuple[str, str, str], RememberedToken] = {}
 
 
 async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
@@ -35,6 +90,7 @@ async def user_from_token(token: Token, connection: ASGIConnection[Any, Any, Any
 def build_jwt_auth(settings: Settings) -> "JWTAuth[CurrentUser]":
     return JWTAuth[CurrentUser](
         token_secret=settings.jwt_secret,
+        token_cls=RememberedToken,
         retrieve_user_handler=user_from_token,
         default_token_expiration=timedelta(seconds=settings.jwt_ttl_seconds),
         exclude=["^/schema", "^/metrics"],
