@@ -74,23 +74,6 @@ def profile_worker(pids: list[int], name: str) -> subprocess.Popen[bytes] | None
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().split(")")[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = [root], [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of these processes so far (exited ones are lost: fine for long-lived servers)."""
     total = 0
@@ -106,7 +89,7 @@ def cpu_seconds(pids: list[int]) -> float:
 def cpu_groups() -> dict[str, list[int]]:
     """The server's processes (granian, its workers) and PostgreSQL's (the bench cluster's postmaster, backends)."""
     postmaster = int((bench_run.DATA / "pg" / "postmaster.pid").read_text().split()[0])
-    return {"server": descendants(WORKER_PIDS[0]), "postgres": descendants(postmaster)}
+    return {"server": bench_run.descendants(WORKER_PIDS[0]), "postgres": bench_run.descendants(postmaster)}
 
 
 def cpu_per_registration(bench: bench_run.Bench) -> None:

@@ -45,8 +45,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def worker_rss_mb(server_pid: int) -> list[float]:
-    """RSS of every process under the server (granian master + workers), workers only."""
+def descendants(root: int) -> list[int]:
+    """This process and every process under it, from /proc (root first)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -55,15 +55,18 @@ def worker_rss_mb(server_pid: int) -> list[float]:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    found: list[int] = []
-    stack = [server_pid]
+    found, stack = [root], [root]
     while stack:
-        pid = stack.pop()
-        for child in children.get(pid, []):
+        for child in children.get(stack.pop(), []):
             found.append(child)
             stack.append(child)
+    return found
+
+
+def worker_rss_mb(server_pid: int) -> list[float]:
+    """RSS of every process under the server (granian master + workers), workers only."""
     rss: list[float] = []
-    for pid in found:
+    for pid in descendants(server_pid)[1:]:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()

@@ -5,7 +5,6 @@ import gzip
 import hashlib
 import io
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
@@ -18,14 +17,14 @@ import pytest
 
 from service.core import clock
 from service.core.db import create_pool
-from service.core.migrate import MIGRATIONS_DIR, migrate
+from service.core.migrate import migrate
 from service.jobs import JobContext, JobRunner
 from service.schedule import scheduled_jobs
 from service.settings import Settings
 from service.storage import build_media_store
 from service.traceability.scan import partitions
-from tests.conftest import with_database
 from tests.support.factories import stored_batch, stored_organization, stored_units
+from tests.support.migrations import database_before
 
 VN = clock.VN_TZ
 COLUMNS = "id, batch_id, unit_id, scanned_at, lat, lon, ua_class, counted"
@@ -58,19 +57,8 @@ async def partition_of(db: asyncpg.Connection) -> dict[int, str]:
 @pytest.fixture
 async def old_database(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """A database migrated only up to the migrations before the partitioned scans."""
-    before = tmp_path / "before"
-    before.mkdir()
-    for path in MIGRATIONS_DIR.glob("*.sql"):
-        if int(path.name[:4]) < 160:
-            shutil.copy(path, before / path.name)
-    name = f"t_old_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f'create database "{name}"')
-        yield with_database(postgres_server, name), before
-    finally:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-        await admin.close()
+    async with database_before(postgres_server, tmp_path, 160) as made:
+        yield made
 
 
 async def test_migrating_an_existing_scans_table_keeps_every_row(old_database: tuple[str, Path]) -> None:

@@ -1,8 +1,6 @@
 """Scans counted by the commune the scanning phone was in (nearest commune centre), and units' first scans:
 kept by the flusher in the same transaction as scan_daily, counts only."""
 
-import shutil
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
@@ -14,10 +12,10 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.core import clock
-from service.core.migrate import MIGRATIONS_DIR, migrate
-from tests.conftest import with_database
+from service.core.migrate import migrate
 from tests.support.app import flush
 from tests.support.factories import stored_batch, stored_organization, stored_units
+from tests.support.migrations import database_before
 
 PHONE = "Mozilla/5.0 (Linux; Android 14; SM-A546E) AppleWebKit/537.36 Chrome/124.0 Mobile Safari/537.36"
 PHAN_DINH_PHUNG = ("05443", "21.5887,105.834")  # a position near the ward's centre (rounded when recorded)
@@ -93,19 +91,8 @@ async def test_more_scans_from_the_same_commune_add_up_across_flushes(
 @pytest.fixture
 async def database_before_0275(postgres_server: str, tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """A database migrated only up to the migrations before the phone-commune rollup."""
-    before = tmp_path / "before"
-    before.mkdir()
-    for path in MIGRATIONS_DIR.glob("*.sql"):
-        if int(path.name[:4]) < 275:
-            shutil.copy(path, before / path.name)
-    name = f"t_old_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f'create database "{name}"')
-        yield with_database(postgres_server, name), before
-    finally:
-        await admin.execute(f'drop database if exists "{name}" with (force)')
-        await admin.close()
+    async with database_before(postgres_server, tmp_path, 275) as made:
+        yield made
 
 
 async def test_counts_from_before_the_rollup_are_kept_as_unknown(database_before_0275: tuple[str, Path]) -> None:
