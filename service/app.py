@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Controller, Litestar, Response, get
 from litestar.config.compression import CompressionConfig
-from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -28,6 +27,7 @@ from service.auth.sessions import auth_lifespan
 from service.core.changes import change_feed_lifespan
 from service.core.db import database_lifespan, provide_connection, provide_read_connection
 from service.core.dependencies import provide_base_url
+from service.core.edge import Edge
 from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
@@ -42,6 +42,9 @@ from service.partners.routes import PartnerAdminController, provide_partner
 from service.schedule import scheduled_jobs
 from service.settings import Settings
 from service.storage import storage_lifespan
+
+# response headers a script on another origin may read (the resolver's links, validators, the request id)
+EXPOSED_HEADERS = ("Link", "ETag", "X-Request-ID", "Location")
 
 
 async def metrics_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -123,7 +126,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[jwt_auth.on_app_init],
         middleware=[DefineMiddleware(ObservabilityMiddleware, metrics=metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
-        cors_config=CORSConfig(allow_origins=["*"], expose_headers=["Link", "ETag", "X-Request-ID", "Location"]),
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key=SKIP_COMPRESSION
         ),
@@ -149,6 +151,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         else None,
         debug=False,
     )
+    # request ids and CORS around everything, routing included, in one pass over the headers (core/edge.py)
+    app.asgi_handler = Edge(app.asgi_handler, expose_headers=EXPOSED_HEADERS)
     if settings.serves_schema:
         finish_lazily(app)
     return app

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
@@ -31,17 +31,43 @@ def multiprocess_enabled() -> bool:
     return bool(os.environ.get(MULTIPROC_ENV))
 
 
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("service.access")
 
 
+class Exchange:
+    """One request as the layers around the application see it: its id, and the status it was answered with."""
+
+    __slots__ = ("rid", "status")
+
+    def __init__(self, rid: str) -> None:
+        self.rid = rid
+        self.status = 500  # an exception that escapes before any answer is counted as the 500 the server sends
+
+
+_exchange: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
+
+
+def enter_exchange(exchange: Exchange) -> contextvars.Token[Exchange | None]:
+    """Make `exchange` the current request's (service/core/edge.py, once per request)."""
+    return _exchange.set(exchange)
+
+
+def leave_exchange(token: contextvars.Token[Exchange | None]) -> None:
+    _exchange.reset(token)
+
+
+def sane_request_id(candidate: str) -> str | None:
+    """A client's X-Request-ID, kept only when it is short and plain (it goes into logs and headers)."""
+    return candidate if _SAFE_ID.match(candidate) else None
+
+
 def current_request_id(fallback_header: str | None = None) -> str | None:
-    """The id of the request being handled; routing errors happen before the middleware, so they pass the header."""
-    rid = _request_id.get()
-    if rid is None and fallback_header and _SAFE_ID.match(fallback_header):
-        return fallback_header
-    return rid
+    """The id of the request being handled (`fallback_header` serves code that runs outside the edge layer)."""
+    exchange = _exchange.get()
+    if exchange is None:
+        return sane_request_id(fallback_header) if fallback_header else None
+    return exchange.rid
 
 
 class JsonFormatter(logging.Formatter):
@@ -56,9 +82,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = _request_id.get()
-        if rid:
-            entry["request_id"] = rid
+        exchange = _exchange.get()
+        if exchange is not None:
+            entry["request_id"] = exchange.rid
         extra = getattr(record, "fields", None)
         if isinstance(extra, dict):
             entry.update(extra)
@@ -221,14 +247,18 @@ class _Ids:
 
 
 _ids = _Ids()
-_ID_HEADER = b"x-request-id"
+
+
+def new_request_id() -> str:
+    return f"{_ids.prefix}{_ids.next():016x}"
 
 
 class ObservabilityMiddleware:
-    """Request id (the client's X-Request-ID when sane, echoed), one access line, and the request metrics.
+    """One access line and the request metrics of a route (the request id is the edge's: core/edge.py).
 
     Pure ASGI, once per route (Litestar builds a stack per route): the route's labels are looked up on its
-    first request and kept; per request there is one closure, one header tuple and a few additions.
+    first request and kept; per request there are two clock readings and a few additions. The status is the
+    one the edge saw sent; no wrapper of its own.
     """
 
     excluded_prefix = "/metrics"
@@ -248,36 +278,19 @@ class ObservabilityMiddleware:
         return found  # type: ignore[return-value]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        exchange = _exchange.get()
+        if scope["type"] != ScopeType.HTTP or exchange is None:
             await self.app(scope, receive, send)
             return
-        rid = None
-        for name, value in scope["headers"]:
-            if name == _ID_HEADER:
-                candidate = value.decode("latin-1")
-                rid = candidate if _SAFE_ID.match(candidate) else None
-                break
-        if rid is None:
-            rid = f"{_ids.prefix}{_ids.next():016x}"
-        token = _request_id.set(rid)
-        id_header = (_ID_HEADER, rid.encode())
         route = self._route(scope)
         started = time.perf_counter()
-        status = 500  # an exception that escapes before any answer is counted as the 500 the server sends
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
-            await send(message)
-
         if route is not None:
             route.in_progress += 1
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send)
         finally:
             elapsed = time.perf_counter() - started
+            status = exchange.status
             if route is not None:
                 route.in_progress -= 1
                 series = route.by_status.get(status)
@@ -298,7 +311,6 @@ class ObservabilityMiddleware:
                         }
                     },
                 )
-            _request_id.reset(token)
 
 
 class PoolCollector(Collector):
