@@ -6,6 +6,7 @@ Pages are plain string building: every user field goes through html.escape (`e`)
 """
 
 import base64
+import functools
 import hashlib
 import html
 from typing import Any
@@ -50,8 +51,14 @@ def page_language(request: Request[Any, Any, Any]) -> str:
     asked = request.query_params.get("lang")
     if asked == "vi" or asked == "en":
         return str(asked)
+    header = request.headers.get("accept-language", "")
+    # phones send a handful of distinct headers: each is read once per worker (long odd ones are not kept)
+    return _remembered_language(header) if len(header) <= 128 else _preferred_language(header)
+
+
+def _preferred_language(accept_language: str) -> str:
     best, best_q = "vi", -1.0
-    for part in request.headers.get("accept-language", "").split(",")[:20]:
+    for part in accept_language.split(",")[:20]:
         tag, _, params = part.strip().partition(";")
         primary = tag.strip().lower().split("-")[0]
         q = 1.0
@@ -63,6 +70,9 @@ def page_language(request: Request[Any, Any, Any]) -> str:
         if primary in ("vi", "en") and q > best_q:
             best, best_q = primary, q
     return best
+
+
+_remembered_language = functools.lru_cache(maxsize=512)(_preferred_language)
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:

@@ -1,6 +1,6 @@
 """What traceability needs from other domains, as Protocols; service/crosslinks.py wires the answers."""
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import msgspec
 
@@ -14,7 +14,6 @@ class PlaceRef(msgspec.Struct, frozen=True, kw_only=True):
     kind: str | None = None
 
 
-@runtime_checkable
 class NearbySites(Protocol):
     """What the shopper page needs from tourism (the `nearby_sites` dependency, wired in service/crosslinks.py)."""
 

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.handlers import route
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, QueryParameter, SkipValidation
 
 from service.core import clock
 from service.core.db import ReadDB
@@ -30,7 +30,9 @@ from service.traceability.scan.page_html import CONTENT_SECURITY_POLICY, fill_un
 from service.traceability.scan.producer_page import PRODUCER_CSS, producer_page, render_producer_page
 from service.traceability.scan.routes.common import _parse, per_method, stale_headers
 
-NearbySitesDependency = NamedDependency[NearbySites | None]
+# Not validated per request: on Python 3.11 an isinstance check against a Protocol walks its attributes each
+# time (a quarter of a warm shopper page's CPU); crosslinks.py is the only provider, and mypy checks it.
+NearbySitesDependency = NamedDependency[SkipValidation[NearbySites | None]]
 
 
 Qualifier = Annotated[
