@@ -5,7 +5,7 @@ The font, text fitting and the PDF process are shared with the heritage signs (s
 
 import msgspec
 
-from service.core.pdf import draw_matrix, fit_text, new_pdf
+from service.core.pdf import draw_symbol, fit_text, new_pdf
 from service.core.qr import SheetEncoder
 
 SCAN_PROMPT = "Quét để xác thực / Scan to verify"
@@ -38,7 +38,7 @@ def render_label_sheet(sheet: LabelSheet) -> bytes:
     The codes are drawn as vectors from one reused encoder (version fitted once per sheet, mask fixed):
     per label that is about a third of what fitting each code and embedding it as an image cost.
     """
-    pdf = new_pdf(f"{sheet.product_name} – {sheet.lot}")
+    pdf = new_pdf(f"{sheet.product_name} – {sheet.lot}", bold=False)
     text_w = LABEL_W - QR_MM - 5
     pdf.set_font("DejaVu", size=9)
     name = fit_text(pdf, sheet.product_name, text_w)
@@ -52,7 +52,7 @@ def render_label_sheet(sheet: LabelSheet) -> bytes:
             pdf.add_page()
         x = (slot % COLS) * LABEL_W
         y = TOP + (slot // COLS) * LABEL_H
-        draw_matrix(pdf, encoder.matrix(label.uri), x + 2, y + (LABEL_H - QR_MM) / 2, QR_MM)
+        draw_symbol(pdf, encoder.packed(label.uri), x + 2, y + (LABEL_H - QR_MM) / 2, QR_MM)
         tx = x + QR_MM + 3
         pdf.set_font("DejaVu", size=9)
         pdf.text(tx, y + 9, name)
