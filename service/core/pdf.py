@@ -11,10 +11,10 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fpdf import FPDF
 from litestar import Litestar
@@ -92,11 +92,24 @@ def draw_symbol(pdf: FPDF, symbol: PackedSymbol, x: float, y: float, size: float
     )
 
 
-class PdfRenderer:
-    """A one-process pool for PDF sheets, started on first use and shut down with the app."""
+Drawing = Callable[[Any], bytes]
 
-    def __init__(self) -> None:
+
+def _loaded(*drawings: Drawing) -> None:
+    """Nothing: unpickling the drawings (by module and name) imported their modules in the PDF process."""
+
+
+class PdfRenderer:
+    """A one-process pool for PDF sheets, started on first use and shut down with the app.
+
+    `drawings` are the functions sheets will be drawn with: warming up imports their modules in the process,
+    because a spawned process imports a drawing's package on first use (the label sheet's pulls in the whole
+    traceability package: about a second of CPU, which the first sheet of each worker paid).
+    """
+
+    def __init__(self, drawings: Sequence[Drawing] = ()) -> None:
         self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        self._drawings = tuple(drawings)
 
     def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
         if self._pool is None:
@@ -107,8 +120,10 @@ class PdfRenderer:
         return self._pool
 
     async def warm_up(self) -> None:
-        """Start the process and load fpdf2 and the font before the first sheet is asked for."""
-        await asyncio.get_running_loop().run_in_executor(self._executor(), find_font)
+        """Start the process, load fpdf2, the font and the drawings' modules before the first sheet is asked for."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor(), find_font)
+        await loop.run_in_executor(self._executor(), _loaded, *self._drawings)
 
     async def render(self, draw: Callable[[Sheet], bytes], sheet: Sheet) -> bytes:
         """draw(sheet) in the PDF process; draw must be a module-level function and sheet picklable."""
@@ -120,18 +135,22 @@ class PdfRenderer:
             self._pool = None
 
 
-@asynccontextmanager
-async def printing_lifespan(app: Litestar) -> AsyncIterator[None]:
-    """The QR image cache and the PDF process, on app.state for both domains."""
-    renderer = PdfRenderer()
-    app.state.qr_cache = QRCache()
-    app.state.pdf_renderer = renderer
-    # In production the PDF process starts in the background, so the first sheet is not slowed by it;
-    # tests and development start it on first use instead of once per app.
-    warming = asyncio.create_task(renderer.warm_up()) if app.state.settings.env == "production" else None
-    try:
-        yield
-    finally:
-        if warming is not None and not warming.done():
-            warming.cancel()
-        await asyncio.to_thread(renderer.close)
+def printing_lifespan(drawings: Sequence[Drawing]) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The QR image cache and the PDF process, on app.state for both domains; `drawings`: every sheet's function."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        renderer = PdfRenderer(drawings)
+        app.state.qr_cache = QRCache()
+        app.state.pdf_renderer = renderer
+        # In production the PDF process starts in the background, so the first sheet is not slowed by it;
+        # tests and development start it on first use instead of once per app.
+        warming = asyncio.create_task(renderer.warm_up()) if app.state.settings.env == "production" else None
+        try:
+            yield
+        finally:
+            if warming is not None and not warming.done():
+                warming.cancel()
+            await asyncio.to_thread(renderer.close)
+
+    return lifespan
