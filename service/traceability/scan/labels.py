@@ -46,21 +46,28 @@ def render_label_sheet(sheet: LabelSheet) -> bytes:
     pdf.set_font("DejaVu", size=6.5)
     prompt_lines = [part.strip() for part in SCAN_PROMPT.split("/")]
     encoder = SheetEncoder([label.uri for label in sheet.labels], quiet_zone=2)
-    for index, label in enumerate(sheet.labels):
-        slot = index % (COLS * ROWS)
-        if slot == 0:
-            pdf.add_page()
-        x = (slot % COLS) * LABEL_W
-        y = TOP + (slot // COLS) * LABEL_H
-        draw_symbol(pdf, encoder.packed(label.uri), x + 2, y + (LABEL_H - QR_MM) / 2, QR_MM)
-        tx = x + QR_MM + 3
+    per_page = COLS * ROWS
+    for first in range(0, len(sheet.labels), per_page):
+        pdf.add_page()
+        # page by page, one font size at a time: the same page as label by label, with 3 font changes per page
+        # instead of 3 per label
+        slots = [
+            ((slot % COLS) * LABEL_W, TOP + (slot // COLS) * LABEL_H, label)
+            for slot, label in enumerate(sheet.labels[first : first + per_page])
+        ]
+        for x, y, label in slots:
+            draw_symbol(pdf, encoder.packed(label.uri), x + 2, y + (LABEL_H - QR_MM) / 2, QR_MM)
+        text_x = QR_MM + 3
         pdf.set_font("DejaVu", size=9)
-        pdf.text(tx, y + 9, name)
+        for x, y, _ in slots:
+            pdf.text(x + text_x, y + 9, name)
         pdf.set_font("DejaVu", size=7.5)
-        pdf.text(tx, y + 14, lot_line)
-        if label.serial is not None:
-            pdf.text(tx, y + 18.5, f"Số / No: {label.serial}")
+        for x, y, label in slots:
+            pdf.text(x + text_x, y + 14, lot_line)
+            if label.serial is not None:
+                pdf.text(x + text_x, y + 18.5, f"Số / No: {label.serial}")
         pdf.set_font("DejaVu", size=6.5)
-        pdf.text(tx, y + 26, prompt_lines[0])
-        pdf.text(tx, y + 29.5, prompt_lines[1])
+        for x, y, _ in slots:
+            pdf.text(x + text_x, y + 26, prompt_lines[0])
+            pdf.text(x + text_x, y + 29.5, prompt_lines[1])
     return bytes(pdf.output())
