@@ -5,6 +5,8 @@ beside the bare app, and measures only: the bare route, /health/live, batch regi
 what the server's PostgreSQL sessions were waiting on meanwhile, sampled from pg_stat_activity) and the label
 sheet under load. Ratios are to the bare route and /health/live of the same run. `BENCH_RUNS` repeats.
 It prints; it does not touch the README's table (run `make bench` for that).
+`BENCH_ONLY=labels` measures only the references and the label sheet (three sheets per run, each beside a
+16-connection /health/live reference of the same length without a sheet).
 """
 
 import asyncio
@@ -111,11 +113,23 @@ def cpu_per_registration(bench: bench_run.Bench) -> None:
     )
 
 
+def label_sheets(bench: bench_run.Bench, sheets: int = 3) -> list[Row]:
+    """The sheet under load, each time after the same /health/live load without a sheet (what the sheet costs it)."""
+    rows = []
+    for _ in range(sheets):
+        alone = wrk.run(f"{bench.base}/health/live", connections=16, seconds=3)
+        print(f"/health/live at 16 connections, no sheet: {alone.requests_per_s:,.0f} req/s", flush=True)
+        rows.append(bench_run.label_sheet(bench))
+    return rows
+
+
 def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     rows = [
         bench.measure("bare Litestar route (no middleware)", "/health/live", "reference", server=bench.bare),
         bench.measure("service GET /health/live", "/health/live", "≥ 0.85 × bare", check=target(bare=0.85)),
     ]
+    if os.environ.get("BENCH_ONLY") == "labels":
+        return rows + label_sheets(bench)
     waits: collections.Counter[str] = collections.Counter()
     stop = threading.Event()
     sampler = threading.Thread(target=sample_waits, args=(dsn, stop, waits))

@@ -118,7 +118,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             change_feed_lifespan,
             auth_lifespan,
             storage_lifespan,
-            printing_lifespan,
+            printing_lifespan([*traceability.pdf_drawings, *tourism.pdf_drawings]),
             traceability.lifespan,
             tourism.lifespan,
             jobs_lifespan(scheduled_jobs),

@@ -5,11 +5,13 @@ resize, one SVG path), which is several times faster than qrcode's per-module im
 """
 
 import asyncio
+import functools
 import hashlib
 import io
+import operator
 import threading
 from collections import OrderedDict
-from typing import Annotated, Literal, cast
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 import qrcode
@@ -64,19 +66,32 @@ def qr_matrix(
     return matrix
 
 
+class PackedSymbol(NamedTuple):
+    """A QR symbol as a 1-bit image: `side` modules square, each row padded to whole bytes, 1 = dark.
+
+    The layout of a PDF image mask (and of PIL's mode "1" raw data inverted), so a sheet draws a code
+    without touching its modules one by one.
+    """
+
+    side: int
+    rows: bytes
+
+
 class SheetEncoder:
     """QR matrices for many contents of about the same length (a label sheet): one encoder, reused.
 
     The version is fitted once, on the longest content, and the mask pattern is fixed (`qr_matrix(fast=True)`).
-    With both fixed, everything but the data modules is the same in every code, so the sheet keeps:
-    - the symbol qrcode draws for this version and mask with the data modules left open (its own
-      finder, timing, alignment, format and version patterns), flattened;
-    - the order in which qrcode's `map_data` walks the open modules, and the mask bit of each;
-    - the Reed-Solomon generator of each block as logarithms, for a shift-register division.
-    Per code that leaves: qrcode's own segmenting and bit buffer (`data_list`, `BitBuffer`), the
-    error-correction bytes, and one XOR of the data bits with the mask bits. The matrices are exactly
-    qrcode's (tested against `qr_matrix(fast=True)` on every version a sheet can reach); this replaced
-    qrcode's `Polynomial.__mod__` and `map_data`, 55 % of a 1,000-label sheet's CPU.
+    With both fixed, everything but the data modules is the same in every code, and the data modules are an
+    affine function of the data bytes over GF(2): Reed-Solomon division is linear, interleaving and placement
+    are permutations and the mask is one XOR. So the sheet keeps:
+    - for each data byte position and each of its 256 values, the codeword stream it contributes (the byte
+      itself and its share of its block's error-correction bytes, already interleaved), as one integer;
+    - the mask bits of the data modules in qrcode's `map_data` walk, and a gather of every module of the
+      symbol (quiet zone included) from the masked stream or a constant, in row order.
+    Per code that leaves qrcode's own segmenting and bit buffer (`data_list`, `QRData.write`), one XOR per
+    data byte, and one C-level gather. The matrices are exactly qrcode's (tested against
+    `qr_matrix(fast=True)` on every version a sheet can reach). For versions whose tables would be large (over
+    about 6 MB: far longer URIs than a label holds) the error-correction bytes are divided per code instead.
     A content that does not fit the sheet's version (it cannot happen with equal-length serials) is fitted
     on its own.
     """
@@ -88,12 +103,34 @@ class SheetEncoder:
         self.code.add_data(longest.encode("utf-8"))
         self.code.best_fit()
         self.version: int = self.code.version
-        self._template, self._positions, self._mask = self._open_symbol()
-        self._blocks = [
-            (block.data_count, _generator_tables(block.total_count - block.data_count))
-            for block in qrcode.base.rs_blocks(self.version, self.code.error_correction)
+        n = self.version * 4 + 17
+        self.side = n + 2 * quiet_zone
+        template, positions, self._mask = self._open_symbol()
+        self._modules = len(positions)
+        blocks = qrcode.base.rs_blocks(self.version, self.code.error_correction)
+        self._blocks = [(b.data_count, _generator_tables(b.total_count - b.data_count)) for b in blocks]
+        self._data_bytes = sum(count for count, _ in self._blocks)
+        self._total_bytes = sum(b.total_count for b in blocks)
+        self._bit_limit = self._data_bytes * 8
+        self._tables = self._stream_tables() if self._data_bytes * self._total_bytes <= _MAX_TABLE_BYTE_PAIRS else None
+        # Where each module of the symbol comes from: a data module's place in the masked stream, or
+        # light/dark constants just past its end (finder, timing, format... and the quiet zone).
+        light, dark = self._modules, self._modules + 1
+        walk = {flat: index for index, flat in enumerate(positions)}
+        sources = [
+            [light] * quiet_zone
+            + [
+                walk[r * n + c] if template[r * n + c] is None else (dark if template[r * n + c] else light)
+                for c in range(n)
+            ]
+            + [light] * quiet_zone
+            for r in range(n)
         ]
-        self._bit_limit = sum(count * 8 for count, _ in self._blocks)
+        blank = [light] * self.side
+        rows = [blank] * quiet_zone + sources + [blank] * quiet_zone
+        padding = [light] * (-self.side % 8)
+        self._gather = operator.itemgetter(*[i for row in rows for i in row])
+        self._gather_packed = operator.itemgetter(*[i for row in rows for i in row + padding])
 
     def _open_symbol(self) -> tuple[list[bool | None], list[int], int]:
         """The symbol with its data modules open (None), their flat indexes in qrcode's walk, the mask bits."""
@@ -129,8 +166,44 @@ class SheetEncoder:
         code.modules = [[None]]  # the scratch symbol is not a code: `matrix()` rebuilds it when it falls back
         return template, positions, mask_bits
 
-    def _codewords(self, content: str) -> list[int] | None:
-        """Data and error-correction bytes in qrcode's interleaved order; None when the content does not fit."""
+    def _interleave(self, blocks: list[list[int]], corrections: list[list[int]]) -> list[int]:
+        """qrcode's order: the blocks' data bytes column by column, then their error-correction bytes."""
+        out = [block[i] for i in range(max(map(len, blocks))) for block in blocks if i < len(block)]
+        out += [ec[i] for i in range(max(map(len, corrections))) for ec in corrections if i < len(ec)]
+        return out
+
+    def _stream(self, payload: list[int]) -> int:
+        """The payload's interleaved codewords as the top bits of the data modules' stream (before the mask)."""
+        blocks: list[list[int]] = []
+        corrections: list[list[int]] = []
+        offset = 0
+        for count, generator in self._blocks:
+            block = payload[offset : offset + count]
+            offset += count
+            blocks.append(block)
+            corrections.append(_remainder(block, generator))
+        codewords = self._interleave(blocks, corrections)
+        used = min(len(codewords) * 8, self._modules)
+        return (int.from_bytes(bytes(codewords), "big") >> (len(codewords) * 8 - used)) << (self._modules - used)
+
+    def _stream_tables(self) -> list[list[int]]:
+        """For each data byte position, the stream of every one of its 256 values with all other bytes 0."""
+        tables: list[list[int]] = []
+        for position in range(self._data_bytes):
+            basis = []
+            for bit in range(8):
+                payload = [0] * self._data_bytes
+                payload[position] = 1 << bit
+                basis.append(self._stream(payload))
+            table = [0] * 256
+            for value in range(1, 256):
+                low = value & -value
+                table[value] = table[value ^ low] ^ basis[low.bit_length() - 1]
+            tables.append(table)
+        return tables
+
+    def _payload(self, content: str) -> list[int] | None:
+        """qrcode's data bytes (segments, terminator, pad bytes); None when the content does not fit."""
         code = self.code
         code.clear()
         code.add_data(content.encode("utf-8"))
@@ -145,43 +218,57 @@ class SheetEncoder:
         size = (bits + 7) // 8
         payload = list((buffer.value << (size * 8 - buffer.length)).to_bytes(size, "big"))
         fill = self._bit_limit // 8 - len(payload)
-        payload += [qrcode.util.PAD0, qrcode.util.PAD1] * (fill // 2) + [qrcode.util.PAD0] * (fill % 2)
-        blocks: list[list[int]] = []
-        corrections: list[list[int]] = []
-        offset = 0
-        for count, generator in self._blocks:
-            block = payload[offset : offset + count]
-            offset += count
-            blocks.append(block)
-            corrections.append(_remainder(block, generator))
-        out = [block[i] for i in range(max(map(len, blocks))) for block in blocks if i < len(block)]
-        out += [ec[i] for i in range(max(map(len, corrections))) for ec in corrections if i < len(ec)]
-        return out
+        return payload + [qrcode.util.PAD0, qrcode.util.PAD1] * (fill // 2) + [qrcode.util.PAD0] * (fill % 2)
+
+    def _module_bits(self, content: str) -> str | None:
+        """'0'/'1' per data module in qrcode's walk, masked, then '0' and '1' for the constants to gather."""
+        payload = self._payload(content)
+        if payload is None:
+            return None
+        tables = self._tables
+        if tables is None:
+            stream = self._stream(payload)
+        else:
+            stream = functools.reduce(operator.xor, map(operator.getitem, tables, payload), 0)
+        return format(stream ^ self._mask, f"0{self._modules}b") + "01"
+
+    def _fitted(self, content: str) -> list[list[bool]]:
+        code = self.code
+        code.clear()
+        code.add_data(content.encode("utf-8"))
+        code.make(fit=True)
+        fitted: list[list[bool]] = code.get_matrix()
+        return fitted
 
     def matrix(self, content: str) -> list[list[bool]]:
-        codewords = self._codewords(content)
-        if codewords is None:
-            code = self.code
-            code.clear()
-            code.add_data(content.encode("utf-8"))
-            code.make(fit=True)
-            fitted: list[list[bool]] = code.get_matrix()
-            return fitted
-        flat = cast(list[bool], self._template.copy())  # every open module is set below
-        positions = self._positions
-        count = len(positions)
-        data_bits = min(len(codewords) * 8, count)
-        value = int.from_bytes(bytes(codewords), "big") >> (len(codewords) * 8 - data_bits)
-        bits = format((value << (count - data_bits)) ^ self._mask, f"0{count}b")
-        for index, bit in zip(positions, bits, strict=True):
-            flat[index] = bit == "1"
-        n, border = self.version * 4 + 17, self.quiet_zone
-        blank = [False] * (n + 2 * border)
-        side = [False] * border
-        rows: list[list[bool]] = [blank.copy() for _ in range(border)]
-        rows += [side + flat[r * n : (r + 1) * n] + side for r in range(n)]
-        rows += [blank.copy() for _ in range(border)]
-        return rows
+        """The module matrix (True = dark), quiet zone included: what `qr_matrix(fast=True)` gives."""
+        bits = self._module_bits(content)
+        if bits is None:
+            return self._fitted(content)
+        flat = [bit == "1" for bit in self._gather(bits)]
+        side = self.side
+        return [flat[r * side : (r + 1) * side] for r in range(side)]
+
+    def packed(self, content: str) -> PackedSymbol:
+        """The same symbol as `matrix`, as a 1-bit image: for drawing, without a Python object per module."""
+        bits = self._module_bits(content)
+        if bits is None:
+            return pack_matrix(self._fitted(content))
+        packed = "".join(self._gather_packed(bits))
+        return PackedSymbol(self.side, int(packed, 2).to_bytes(len(packed) // 8, "big"))
+
+
+def pack_matrix(matrix: list[list[bool]]) -> PackedSymbol:
+    """A module matrix as a 1-bit image (rows padded to whole bytes, 1 = dark)."""
+    side = len(matrix)
+    padding = "0" * (-side % 8)
+    packed = "".join("".join("1" if dark else "0" for dark in row) + padding for row in matrix)
+    return PackedSymbol(side, int(packed or "0", 2).to_bytes(len(packed) // 8, "big"))
+
+
+# Stream tables hold data bytes x 256 integers of the codeword stream's length: about 6 MB at this bound
+# (version 7 at level M and below are inside it; a label's URI needs version 4 or 5).
+_MAX_TABLE_BYTE_PAIRS = 24_000
 
 
 class _Bits:

@@ -8,7 +8,10 @@ from service.tourism.guide.caches import tourism_lifespan as lifespan
 from service.tourism.guide.routes import GuideController
 from service.tourism.media.routes import SiteMediaController
 from service.tourism.pages.routes import GuidePagesController, PageScriptsController
+from service.tourism.pages.signs import render_sign_sheet
 from service.tourism.sites.routes import SitesController, TourismOpenDataController
+
+pdf_drawings = [render_sign_sheet]  # loaded in the PDF process when it starts
 
 route_handlers: list[ControllerRouterHandler] = [
     SitesController,
@@ -20,4 +23,4 @@ route_handlers: list[ControllerRouterHandler] = [
     PageScriptsController,
 ]
 
-__all__ = ["lifespan", "open_datasets", "route_handlers"]
+__all__ = ["lifespan", "open_datasets", "pdf_drawings", "route_handlers"]

@@ -1,6 +1,7 @@
 """Agriculture traceability: the register, batches and their event chains, QR codes and the resolver.
 
-The whole surface app.py uses: `route_handlers`, `lifespan`, `open_datasets`, and the scheduled `jobs`.
+The whole surface app.py uses: `route_handlers`, `lifespan`, `open_datasets`, the scheduled `jobs`, and the
+functions its PDF sheets are drawn with (`pdf_drawings`, loaded in the PDF process when it starts).
 """
 
 from collections.abc import AsyncIterator
@@ -30,12 +31,15 @@ from service.traceability.registry.routes import (
 )
 from service.traceability.scan import partitions, rollups, scans
 from service.traceability.scan.caches import trace_cache_lifespan
+from service.traceability.scan.labels import render_label_sheet
 from service.traceability.scan.lifespan import scan_side_lifespan
 from service.traceability.scan.routes import route_handlers as scan_route_handlers
 from service.traceability.transparency import queries as transparency_queries
 from service.traceability.transparency.lifespan import transparency_lifespan
 from service.traceability.transparency.routes import route_handlers as transparency_route_handlers
 from service.traceability.transparency.service import LOG_DATASET
+
+pdf_drawings = [render_label_sheet]
 
 route_handlers: list[ControllerRouterHandler] = [
     OrganizationController,

@@ -5,7 +5,7 @@ import string
 
 import pytest
 
-from service.core.qr import ErrorCorrection, SheetEncoder, qr_matrix
+from service.core.qr import ErrorCorrection, PackedSymbol, SheetEncoder, pack_matrix, qr_matrix
 
 ALPHABET = string.ascii_letters + string.digits + "-._~"
 
@@ -30,3 +30,23 @@ def test_a_content_longer_than_the_sheet_fitted_for_gets_its_own_version() -> No
     encoder = SheetEncoder(["https://trace.example.vn/q/ABC"], quiet_zone=4)
     longer = "https://trace.example.vn/q/" + "X" * 200
     assert encoder.matrix(longer) == qr_matrix(longer, quiet_zone=4, fast=True)
+
+
+@pytest.mark.parametrize("length", [13, 600])  # the sheet's stream tables, and the per-code division past them
+def test_packed_symbols_are_the_matrices_row_by_row(length: int) -> None:
+    """What the sheet draws (rows of bits padded to bytes, 1 = dark) is the matrix qrcode gives, bit for bit."""
+    contents = [f"https://trace.example.vn/01/08939990200017/21/{c * length}" for c in "ABC"]
+    encoder = SheetEncoder(contents, quiet_zone=2)
+    for content in [*contents, contents[0] + "-longer-than-the-sheet-was-fitted-for" * 3]:
+        matrix = qr_matrix(content, quiet_zone=2, fast=True)
+        side, rows = encoder.packed(content)
+        width = (side + 7) // 8
+        assert side == len(matrix) and len(rows) == side * width
+        unpacked = [[bool(rows[r * width + c // 8] & (0x80 >> (c % 8))) for c in range(side)] for r in range(side)]
+        assert unpacked == matrix, content
+
+
+def test_packing_pads_each_row_to_whole_bytes() -> None:
+    assert pack_matrix([[True, False, True], [False, False, True], [True, True, True]]) == PackedSymbol(
+        3, bytes([0b10100000, 0b00100000, 0b11100000])
+    )
