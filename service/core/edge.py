@@ -18,6 +18,7 @@ the request metrics (service/core/observability.py).
 
 from collections.abc import Iterable, Sequence
 
+from litestar.constants import DEFAULT_ALLOWED_CORS_HEADERS
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,8 +32,6 @@ _ASKED_HEADERS = b"access-control-request-headers"
 _ALLOW_ORIGIN = b"access-control-allow-origin"
 _METHODS = b"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 _PREFLIGHT_MAX_AGE = 600
-# what a browser may always send (Litestar's default list: the same answers as its CORS middleware)
-_ALWAYS_ALLOWED = ("Accept", "Accept-Language", "Content-Language", "Content-Type")
 
 
 class Edge:
@@ -99,7 +98,7 @@ class Edge:
         headers = [*self.preflight, (_ID, exchange.rid.encode())]
         wanted = {h.strip() for h in (asked or b"").decode("latin-1").split(",") if h.strip()}
         if wanted:
-            allowed = ", ".join(sorted(wanted | set(_ALWAYS_ALLOWED)))
+            allowed = ", ".join(sorted(wanted | DEFAULT_ALLOWED_CORS_HEADERS))
             headers.append((b"access-control-allow-headers", allowed.encode("latin-1")))
         exchange.status = 204
         await send({"type": "http.response.start", "status": 204, "headers": headers})

@@ -128,7 +128,7 @@ def problem_response(
         detail=detail,
         code=code,
         instance=request.url.path,
-        request_id=current_request_id(request.headers.get("x-request-id")),
+        request_id=current_request_id(),
         errors=errors,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)

@@ -62,12 +62,10 @@ def sane_request_id(candidate: str) -> str | None:
     return candidate if _SAFE_ID.match(candidate) else None
 
 
-def current_request_id(fallback_header: str | None = None) -> str | None:
-    """The id of the request being handled (`fallback_header` serves code that runs outside the edge layer)."""
+def current_request_id() -> str | None:
+    """The id of the request being handled (the edge layer, service/core/edge.py, sets it for every request)."""
     exchange = _exchange.get()
-    if exchange is None:
-        return sane_request_id(fallback_header) if fallback_header else None
-    return exchange.rid
+    return None if exchange is None else exchange.rid
 
 
 class JsonFormatter(logging.Formatter):

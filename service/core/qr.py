@@ -129,7 +129,6 @@ class SheetEncoder:
         blank = [light] * self.side
         rows = [blank] * quiet_zone + sources + [blank] * quiet_zone
         padding = [light] * (-self.side % 8)
-        self._gather = operator.itemgetter(*[i for row in rows for i in row])
         self._gather_packed = operator.itemgetter(*[i for row in rows for i in row + padding])
 
     def _open_symbol(self) -> tuple[list[bool | None], list[int], int]:
@@ -163,7 +162,7 @@ class SheetEncoder:
                     row -= step
                     step = -step
                     break
-        code.modules = [[None]]  # the scratch symbol is not a code: `matrix()` rebuilds it when it falls back
+        code.modules = [[None]]  # the scratch symbol is not a code: `_fitted()` rebuilds it when it falls back
         return template, positions, mask_bits
 
     def _interleave(self, blocks: list[list[int]], corrections: list[list[int]]) -> list[int]:
@@ -240,17 +239,8 @@ class SheetEncoder:
         fitted: list[list[bool]] = code.get_matrix()
         return fitted
 
-    def matrix(self, content: str) -> list[list[bool]]:
-        """The module matrix (True = dark), quiet zone included: what `qr_matrix(fast=True)` gives."""
-        bits = self._module_bits(content)
-        if bits is None:
-            return self._fitted(content)
-        flat = [bit == "1" for bit in self._gather(bits)]
-        side = self.side
-        return [flat[r * side : (r + 1) * side] for r in range(side)]
-
     def packed(self, content: str) -> PackedSymbol:
-        """The same symbol as `matrix`, as a 1-bit image: for drawing, without a Python object per module."""
+        """The symbol `qr_matrix(fast=True)` gives, as a 1-bit image: drawn without a Python object per module."""
         bits = self._module_bits(content)
         if bits is None:
             return pack_matrix(self._fitted(content))
