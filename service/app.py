@@ -36,6 +36,7 @@ from service.core.observability import ObservabilityMiddleware, request_metrics,
 from service.core.open_data import OpenDataCatalogController
 from service.core.openapi import finish_lazily
 from service.core.pdf import printing_lifespan
+from service.core.prepared import COMPRESS_FROM, GZIP_LEVEL
 from service.jobs import jobs_lifespan
 from service.media import routes as media_routes
 from service.partners.routes import PartnerAdminController, provide_partner
@@ -127,7 +128,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[DefineMiddleware(ObservabilityMiddleware, metrics=metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key=SKIP_COMPRESSION
+            backend="gzip",
+            minimum_size=COMPRESS_FROM,
+            gzip_compress_level=GZIP_LEVEL,
+            exclude_opt_key=SKIP_COMPRESSION,
         ),
         openapi_config=OpenAPIConfig(
             title="Thái Nguyên Trace & Tour",
@@ -152,7 +156,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     # request ids and CORS around everything, routing included, in one pass over the headers (core/edge.py)
-    app.asgi_handler = Edge(app.asgi_handler, expose_headers=EXPOSED_HEADERS)
+    # and the warm lanes: prepared answers replayed before routing, registered by the domains' lifespans
+    app.asgi_handler = app.state.edge = Edge(app.asgi_handler, expose_headers=EXPOSED_HEADERS, metrics=metrics)
     if settings.serves_schema:
         finish_lazily(app)
     return app

@@ -14,31 +14,75 @@ credentials (bearer tokens are sent explicitly), these response headers exposed.
 The request id is the client's `X-Request-ID` when it is sane (a phone's retry keeps its id), else a new
 one; it is echoed on the answer, set for the logs and problem documents, and the status sent is kept for
 the request metrics (service/core/observability.py).
+
+**Warm lanes.** A GET whose answer a route prepared before (core/prepared.py: the resolver's redirect, the
+shopper pages) is replayed here, before routing: the route registers a `Lane` for its first path segment,
+and the lane finds the prepared answer for exactly this request in the route's own cache (so a change
+notification that drops the cache entry drops the replay with it), doing whatever the route does on each
+hit (recording the scan). A lane answers only what the route answered for the same request line and
+headers; anything else (a miss, HEAD, a query it does not know) goes on to Litestar as before. What a lane
+skips is Litestar's routing, kwargs, middleware stack and response building: it still counts the request
+under the route's own metrics, writes the access line, and gzips as the compression middleware would (once
+per answer). A Host header that is not a plain name or address is never answered here (Litestar judges it).
+Routes register their lanes from their lifespans: `app.state.edge.lanes[segment] = lane`.
 """
 
-from collections.abc import Iterable, Sequence
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
 
 from litestar.constants import DEFAULT_ALLOWED_CORS_HEADERS
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.core.observability import Exchange, enter_exchange, leave_exchange, new_request_id, sane_request_id
+from service.core.observability import (
+    Exchange,
+    RequestMetrics,
+    enter_exchange,
+    leave_exchange,
+    log_access,
+    new_request_id,
+    sane_request_id,
+)
+from service.core.prepared import Prepared
 
 _ID = b"x-request-id"
 _ORIGIN = b"origin"
 _COOKIE = b"cookie"
 _VARY = b"vary"
 _ASKED_HEADERS = b"access-control-request-headers"
+_HOST = b"host"
+_ACCEPT_ENCODING = b"accept-encoding"
+# a plain host name or address (a subset of what Litestar's router accepts): anything else is left to the router
+_PLAIN_HOST = re.compile(rb"\A[0-9A-Za-z.\-:\[\]]*\Z")
 _ALLOW_ORIGIN = b"access-control-allow-origin"
 _METHODS = b"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 _PREFLIGHT_MAX_AGE = 600
 
 
-class Edge:
-    """Request id and CORS, around the application's whole ASGI handler."""
+# the request's headers by lower-case name, the first of each (as Litestar's `request.headers.get` reads them)
+RequestHeaders = dict[bytes, bytes]
+# the prepared answer for exactly this GET and the route's path template (its metrics series, as Litestar names
+# it: "/trace/{code}"), or None to let the route answer; a lane must not await or raise
+Lane = Callable[[Scope, RequestHeaders], tuple[Prepared, str] | None]
 
-    def __init__(self, app: ASGIApp, expose_headers: Sequence[str]) -> None:
+
+def first_headers(scope: Scope) -> RequestHeaders:
+    """The request's headers, the first of each name (a lane and its route build their keys from these)."""
+    found: RequestHeaders = {}
+    for name, value in scope["headers"]:
+        if name not in found:
+            found[name] = value
+    return found
+
+
+class Edge:
+    """Request id and CORS, around the application's whole ASGI handler; warm answers replayed by lanes."""
+
+    def __init__(self, app: ASGIApp, expose_headers: Sequence[str], metrics: RequestMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics
+        self.lanes: dict[str, Lane] = {}
         self.simple = (
             (_ALLOW_ORIGIN, b"*"),
             (b"access-control-expose-headers", ", ".join(sorted(set(expose_headers))).encode("latin-1")),
@@ -76,6 +120,10 @@ class Edge:
             joins_vary = origin is not None and cookie
             if origin is not None:
                 added += self._simple(origin, cookie)
+            if self.lanes and scope.get("method") == "GET":
+                lane = self.lanes.get(scope["path"][1:].partition("/")[0])
+                if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
+                    return
 
             async def answer(message: Message) -> None:
                 if message["type"] == "http.response.start":
@@ -87,6 +135,35 @@ class Edge:
             await self.app(scope, receive, answer)
         finally:
             leave_exchange(token)
+
+    async def _replay(
+        self,
+        lane: Lane,
+        scope: Scope,
+        exchange: Exchange,
+        send: Send,
+        added: list[tuple[bytes, bytes]],
+        joins_vary: bool,
+    ) -> bool:
+        """Send the lane's prepared answer for this request, if it has one; False to let the app answer."""
+        started = time.perf_counter()
+        headers = first_headers(scope)
+        host = headers.get(_HOST)
+        if host is not None and _PLAIN_HOST.match(host) is None:
+            return False
+        found = lane(scope, headers)
+        if found is None:
+            return False
+        prepared = found[0].encoded_for(headers.get(_ACCEPT_ENCODING, b""))
+        exchange.status = status = prepared.status
+        sent = _merged(prepared.headers, added) if joins_vary else [*prepared.headers, *added]
+        await send({"type": "http.response.start", "status": status, "headers": sent})
+        await send({"type": "http.response.body", "body": prepared.body, "more_body": False})
+        elapsed = time.perf_counter() - started
+        if self.metrics is not None:  # the route's own series: a replayed answer and a routed one count together
+            self.metrics.route("GET", found[1]).observe(status, elapsed)
+        log_access("GET", scope["path"], status, elapsed)
+        return True
 
     def _simple(self, origin: bytes, cookie: bool) -> list[tuple[bytes, bytes]]:
         if not cookie:

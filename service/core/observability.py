@@ -133,6 +133,24 @@ class _RouteSeries:
         self.in_progress = 0
         self.by_status: dict[int, _Series] = {}
 
+    def observe(self, status: int, elapsed: float) -> None:
+        """One finished request of this route: its status and how long it took (seconds)."""
+        series = self.by_status.get(status)
+        if series is None:
+            series = self.by_status[status] = _Series()
+        series.count += 1
+        series.total += elapsed
+        series.buckets[bisect.bisect_left(_BUCKETS, elapsed)] += 1
+
+
+def log_access(method: str, path: str, status: int, elapsed: float) -> None:
+    """The access line of one request (when INFO is on for `service.access`)."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(
+            "request",
+            extra={"fields": {"method": method, "path": path, "status": status, "ms": round(elapsed * 1000, 2)}},
+        )
+
 
 class RequestMetrics(Collector):
     """Requests per route, method and status, their latency and the requests in progress.
@@ -291,24 +309,8 @@ class ObservabilityMiddleware:
             status = exchange.status
             if route is not None:
                 route.in_progress -= 1
-                series = route.by_status.get(status)
-                if series is None:
-                    series = route.by_status[status] = _Series()
-                series.count += 1
-                series.total += elapsed
-                series.buckets[bisect.bisect_left(_BUCKETS, elapsed)] += 1
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "request",
-                    extra={
-                        "fields": {
-                            "method": scope.get("method"),
-                            "path": scope.get("path"),
-                            "status": status,
-                            "ms": round(elapsed * 1000, 2),
-                        }
-                    },
-                )
+                route.observe(status, elapsed)
+            log_access(scope["method"], scope["path"], status, elapsed)
 
 
 class PoolCollector(Collector):

@@ -9,21 +9,45 @@ Only answers that do not depend on the request beyond the cache key may be prepa
 everything the answer varies on (language, JSON or HTML, the ETag a client sent...).
 """
 
+import gzip
 from typing import Any
 
 from litestar import Request, Response
 from litestar.types import Receive, Scope, Send
 
+# the app's compression settings (service/app.py): gzip at this level for bodies of at least this many bytes
+COMPRESS_FROM = 1024
+GZIP_LEVEL = 6
+
 
 class Prepared:
     """One answer as raw ASGI parts; shared by every request that gets it (never mutated after creation)."""
 
-    __slots__ = ("body", "headers", "status")
+    __slots__ = ("_gzipped", "body", "headers", "status")
 
     def __init__(self, status: int, headers: tuple[tuple[bytes, bytes], ...], body: bytes) -> None:
         self.status = status
         self.headers = headers
         self.body = body
+        self._gzipped: Prepared | None = None
+
+    def encoded_for(self, accept_encoding: bytes) -> "Prepared":
+        """This answer as a client accepting `accept_encoding` gets it: gzip-compressed once, then replayed.
+
+        The same rule as the app's compression middleware (core/edge.py's lane skips it): gzip when the client
+        names it and the body is at least COMPRESS_FROM bytes; `Content-Encoding`, the new length and
+        `Vary: Accept-Encoding` are set as the middleware sets them.
+        """
+        if len(self.body) < COMPRESS_FROM or b"gzip" not in accept_encoding:
+            return self
+        if self._gzipped is None:
+            body = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+            replaced = (b"content-length", b"vary", b"content-encoding")
+            headers = [(n, v) for n, v in self.headers if n.lower() not in replaced]
+            vary = b", ".join([v for n, v in self.headers if n.lower() == b"vary"] + [b"Accept-Encoding"])
+            headers += [(b"content-encoding", b"gzip"), (b"content-length", str(len(body)).encode()), (b"vary", vary)]
+            self._gzipped = Prepared(self.status, tuple(headers), body)
+        return self._gzipped
 
     @classmethod
     def of(cls, response: Response[Any], request: Request[Any, Any, Any]) -> "Prepared":

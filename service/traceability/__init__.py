@@ -34,6 +34,7 @@ from service.traceability.scan.caches import trace_cache_lifespan
 from service.traceability.scan.labels import render_label_sheet
 from service.traceability.scan.lifespan import scan_side_lifespan
 from service.traceability.scan.routes import route_handlers as scan_route_handlers
+from service.traceability.scan.routes import warm_lanes_lifespan
 from service.traceability.transparency import queries as transparency_queries
 from service.traceability.transparency.lifespan import transparency_lifespan
 from service.traceability.transparency.routes import route_handlers as transparency_route_handlers
@@ -63,8 +64,15 @@ open_datasets: list[tuple[Dataset, LastUpdated]] = [*OPEN_DATASETS, (LOG_DATASET
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """The scan side's buffer, flusher and label process, the per-worker shopper caches, the log's key, capture jobs."""
-    async with scan_side_lifespan(app), trace_cache_lifespan(app), transparency_lifespan(app), epcis_lifespan(app):
+    """The scan side's buffer, flusher and label process, the per-worker shopper caches and their warm lanes, the
+    log's key, capture jobs."""
+    async with (
+        scan_side_lifespan(app),
+        trace_cache_lifespan(app),
+        warm_lanes_lifespan(app),
+        transparency_lifespan(app),
+        epcis_lifespan(app),
+    ):
         yield
 
 

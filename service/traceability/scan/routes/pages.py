@@ -12,9 +12,11 @@ from litestar.di import NamedDependency
 from litestar.enums import HttpMethod
 from litestar.handlers import route
 from litestar.params import FromPath, QueryParameter, SkipValidation
+from litestar.types import Scope
 
 from service.core import clock
 from service.core.db import ReadDB
+from service.core.edge import Lane, RequestHeaders, first_headers
 from service.core.html_page import HTML_TYPE, html_response, page_language, wants_json
 from service.core.prepared import Prepared
 from service.settings import Settings
@@ -25,6 +27,7 @@ from service.traceability.identifiers.digital_link import (
 from service.traceability.ports import NearbySites
 from service.traceability.scan import pages
 from service.traceability.scan import resolve as rs
+from service.traceability.scan.caches import PageEntry, TraceCaches
 from service.traceability.scan.page_data import PageData, UnitInfo
 from service.traceability.scan.page_html import CONTENT_SECURITY_POLICY, fill_unit, render_page, stale_note
 from service.traceability.scan.producer_page import PRODUCER_CSS, producer_page, render_producer_page
@@ -41,7 +44,7 @@ Qualifier = Annotated[
 ]
 
 
-_MAX_ANSWERS = 16
+_MAX_ANSWERS = 32  # per cache entry: by (language, format, unit state), and by the raw headers for the lane
 
 
 class PreparedPage(NamedTuple):
@@ -63,7 +66,7 @@ def page_response(
     """The page as HTML or JSON, or 304; a fresh answer is encoded once per entry and language and replayed."""
     lang = page_language(request)
     as_json = wants_json(request)
-    unit_key = "" if unit is None else f"{unit.scan_count}|{unit.counterfeit}|{unit.first_scanned_at}"
+    unit_key = _unit_key(unit)
     if answers is None or as_of is not None:  # stale answers carry their age: never kept
         etag, answer = _page_answer(request, data, html_cache, unit, version, page_url, as_of, lang, as_json, unit_key)
         if request.headers.get("if-none-match") == etag:
@@ -80,9 +83,60 @@ def page_response(
             Prepared.of(answer, request),
             Prepared.of(Response(b"", status_code=304, headers=_page_headers(etag, None)), request),
         )
+    if not request.scope["query_string"]:  # ?lang= and ?format= choose too: the lane replays only plain URLs
+        answers[_lane_key(first_headers(request.scope), unit_key)] = prepared
     if request.headers.get("if-none-match") == prepared.etag:
         return prepared.not_modified.response()
     return prepared.ok.response()
+
+
+def _unit_key(unit: UnitInfo | None) -> str:
+    return "" if unit is None else f"{unit.scan_count}|{unit.counterfeit}|{unit.first_scanned_at}"
+
+
+def _lane_key(headers: RequestHeaders, unit_key: str) -> tuple[str, bytes, bytes, str]:
+    """A prepared page by the raw headers that chose it (language and format), for the edge's lane."""
+    return ("lane", headers.get(b"accept", b""), headers.get(b"accept-language", b""), unit_key)
+
+
+def _replayed(
+    entry: PageEntry | None, headers: RequestHeaders, unit: UnitInfo | None, template: str
+) -> tuple[Prepared, str] | None:
+    if entry is None:
+        return None
+    prepared: PreparedPage | None = entry.answers.get(_lane_key(headers, _unit_key(unit)))
+    if prepared is None:
+        return None
+    if headers.get(b"if-none-match") == prepared.etag.encode():
+        return prepared.not_modified, template
+    return prepared.ok, template
+
+
+def page_lanes(state: State) -> dict[str, Lane]:
+    """The warm shopper, unit and product pages replayed before routing (core/edge.py), by first path segment.
+
+    Only plain URLs (no query), only entries and unit states this worker holds fresh, only answers the
+    routes below prepared for the same Accept and Accept-Language; anything else goes to the routes.
+    """
+    caches: TraceCaches = state.trace_caches
+
+    def trace(scope: Scope, headers: RequestHeaders) -> tuple[Prepared, str] | None:
+        parts = scope["path"].split("/")  # "", "trace", code[, serial]
+        if scope["query_string"] or not 3 <= len(parts) <= 4 or not all(parts[2:]):
+            return None
+        code = parts[2]
+        if len(parts) == 3:
+            return _replayed(caches.pages.get(code), headers, None, "/trace/{code}")
+        unit = caches.units.get((code, parts[3]))
+        return None if unit is None else _replayed(caches.pages.get(code), headers, unit, "/trace/{code}/{serial}")
+
+    def product(scope: Scope, headers: RequestHeaders) -> tuple[Prepared, str] | None:
+        parts = scope["path"].split("/")  # "", "p", gtin
+        if scope["query_string"] or len(parts) != 3 or not parts[2]:
+            return None
+        return _replayed(caches.products.get(parts[2]), headers, None, "/p/{gtin}")
+
+    return {"trace": trace, "p": product}
 
 
 def _page_headers(etag: str, as_of: float | None) -> dict[str, str]:

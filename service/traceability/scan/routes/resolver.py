@@ -1,8 +1,9 @@
 """Routes of the GS1 resolver: Digital Link (plain and compressed), short codes and the description file."""
 
+import functools
 import logging
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import msgspec
 from litestar import Request, Response, get
@@ -10,8 +11,10 @@ from litestar.datastructures import State
 from litestar.enums import HttpMethod
 from litestar.handlers import route
 from litestar.params import FromPath
+from litestar.types import Scope
 
-from service.auth.guards import client_address
+from service.auth.guards import client_address_of
+from service.core.edge import Lane, RequestHeaders, first_headers
 from service.core.errors import NotFound
 from service.core.prepared import Prepared
 from service.settings import Settings
@@ -28,27 +31,34 @@ log = logging.getLogger("service.traceability.resolver_routes")
 
 def _raw_path(request: Request[Any, Any, Any]) -> str:
     """The path as sent (percent-escapes intact: a lot may contain an encoded '/'); no query string."""
-    raw: bytes = request.scope.get("raw_path") or request.scope["path"].encode()
+    return raw_path(request.scope)
+
+
+def raw_path(scope: Scope) -> str:
+    raw: bytes = scope.get("raw_path") or scope["path"].encode()
     return raw.split(b"?", 1)[0].decode("latin-1")
 
 
-def _position(request: Request[Any, Any, Any]) -> tuple[float, float] | None:
+def _position(scope: Scope, headers: RequestHeaders) -> tuple[float, float] | None:
     """Coarse position if the app sends one: header X-Scan-Position: lat,lon, or ?lat=&lon=."""
-    header = request.headers.get("x-scan-position")
+    header = headers.get(b"x-scan-position")
     if header:
-        return coarse_position(header)
-    lat, lon = request.query_params.get("lat"), request.query_params.get("lon")
+        return coarse_position(header.decode("latin-1"))
+    query: bytes = scope["query_string"]
+    if not query:
+        return None
+    params = dict(reversed(parse_qsl(query.decode("latin-1"))))  # the first of each, as request.query_params
+    lat, lon = params.get("lat"), params.get("lon")
     return coarse_position(f"{lat},{lon}") if lat and lon else None
 
 
-def _answer_key(request: Request[Any, Any, Any], path: str) -> tuple[str, str, str, str]:
+def answer_key(scope: Scope, headers: RequestHeaders) -> tuple[str, str, str, str]:
     """Everything a resolver answer varies on: the path as sent, the query, and the negotiation headers."""
-    headers = request.headers
     return (
-        path,
-        request.scope["query_string"].decode("latin-1"),
-        headers.get("accept", ""),
-        headers.get("accept-language", ""),
+        raw_path(scope),
+        scope["query_string"].decode("latin-1"),
+        headers.get(b"accept", b"").decode("latin-1"),
+        headers.get(b"accept-language", b"").decode("latin-1"),
     )
 
 
@@ -63,18 +73,46 @@ def _warm_answer(request: Request[Any, Any, Any], state: State, key: tuple[str, 
     return prepared.response()
 
 
+def resolver_lanes(state: State) -> dict[str, Lane]:
+    """The warm answers of `/01/...` and `/q/...` replayed before routing (core/edge.py), each scan recorded.
+
+    The same key as the routes below and the same record of the scan: a lane hit and a routed warm answer
+    are the same answer.
+    """
+    caches: TraceCaches = state.trace_caches
+
+    def replay(scope: Scope, headers: RequestHeaders, template: str) -> tuple[Prepared, str] | None:
+        found = caches.answers.get(answer_key(scope, headers))
+        if found is None:
+            return None
+        prepared, target = found
+        record_scan(state, target, scope, headers)
+        return prepared, template
+
+    return {
+        "01": functools.partial(replay, template="/01/{rest}"),
+        "q": functools.partial(replay, template="/q/{rest}"),
+    }
+
+
 def _record(request: Request[Any, Any, Any], state: State, target: rs.Target) -> None:
-    if request.method == HttpMethod.GET and target.walked_up:
+    if request.method == HttpMethod.GET:
+        record_scan(state, target, request.scope, first_headers(request.scope))
+
+
+def record_scan(state: State, target: rs.Target, scope: Scope, headers: RequestHeaders) -> None:
+    """A GET of a resolver address is a scan: counted for an unknown lot/serial, buffered for a known batch."""
+    if target.walked_up:
         unknown: UnknownScanCounter = state.unknown_scans
         unknown.record(target.product_id, lot=target.unknown_lot, serial=target.unknown_serial)
-    if request.method == HttpMethod.GET and target.batch_id is not None:
+    if target.batch_id is not None:
         recorder: ScanRecorder = state.scan_recorder
         recorder.record(
             batch_id=target.batch_id,
             unit_id=target.unit_id,
-            client_address=client_address(request),
-            user_agent=request.headers.get("user-agent", "")[:512],
-            position=_position(request),
+            client_address=client_address_of(scope, state.settings),
+            user_agent=headers.get(b"user-agent", b"")[:512].decode("latin-1"),
+            position=_position(scope, headers),
         )
 
 
@@ -153,7 +191,7 @@ async def resolve(
 async def resolve_gtin(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     """GS1 Digital Link resolver: redirect to the shopper page, a requested link type, or the linkset."""
     path = _raw_path(request)
-    key = _answer_key(request, path)
+    key = answer_key(request.scope, first_headers(request.scope))
     warm = _warm_answer(request, state, key)
     if warm is not None:
         return warm
@@ -189,7 +227,7 @@ async def resolve_compressed(request: Request[Any, Any, Any], state: State, segm
 async def resolve_short(request: Request[Any, Any, Any], state: State, rest: FromPath[str]) -> Response[Any]:
     """Short codes of products without a GTIN: the same answers as the Digital Link resolver."""
     path = _raw_path(request)
-    key = _answer_key(request, path)
+    key = answer_key(request.scope, first_headers(request.scope))
     warm = _warm_answer(request, state, key)
     if warm is not None:
         return warm
