@@ -25,6 +25,11 @@ skips is Litestar's routing, kwargs, middleware stack and response building: it 
 under the route's own metrics, writes the access line, and gzips as the compression middleware would (once
 per answer). A Host header that is not a plain name or address is never answered here (Litestar judges it).
 Routes register their lanes from their lifespans: `app.state.edge.lanes[segment] = lane`.
+
+A POST whose answer is computed from its body alone (the audio guide's position report) can have a body
+lane, by exact path: the edge reads the body (up to MAX_LANE_BODY bytes) and the lane answers from it, or
+declines (a body it cannot decode, a site not in memory), and the route gets the very same body to answer
+and explain, problem+json included.
 """
 
 import re
@@ -33,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from litestar.constants import DEFAULT_ALLOWED_CORS_HEADERS
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from service.core.observability import (
     Exchange,
@@ -60,11 +65,14 @@ _METHODS = b"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 _PREFLIGHT_MAX_AGE = 600
 
 
+MAX_LANE_BODY = 64 * 1024
 # the request's headers by lower-case name, the first of each (as Litestar's `request.headers.get` reads them)
 RequestHeaders = dict[bytes, bytes]
 # the prepared answer for exactly this GET and the route's path template (its metrics series, as Litestar names
 # it: "/trace/{code}"), or None to let the route answer; a lane must not await or raise
 Lane = Callable[[Scope, RequestHeaders], tuple[Prepared, str] | None]
+# the same for a POST, from its whole body
+BodyLane = Callable[[Scope, RequestHeaders, bytes], tuple[Prepared, str] | None]
 
 
 def first_headers(scope: Scope) -> RequestHeaders:
@@ -83,6 +91,7 @@ class Edge:
         self.app = app
         self.metrics = metrics
         self.lanes: dict[str, Lane] = {}
+        self.body_lanes: dict[str, BodyLane] = {}
         self.simple = (
             (_ALLOW_ORIGIN, b"*"),
             (b"access-control-expose-headers", ", ".join(sorted(set(expose_headers))).encode("latin-1")),
@@ -120,10 +129,18 @@ class Edge:
             joins_vary = origin is not None and cookie
             if origin is not None:
                 added += self._simple(origin, cookie)
-            if self.lanes and scope.get("method") == "GET":
+            method = scope.get("method")
+            if self.lanes and method == "GET":
                 lane = self.lanes.get(scope["path"][1:].partition("/")[0])
                 if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
                     return
+            elif self.body_lanes and method == "POST":
+                body_lane = self.body_lanes.get(scope["path"])
+                if body_lane is not None:
+                    rest = await self._answer_from_body(body_lane, scope, receive, exchange, send, added, joins_vary)
+                    if rest is None:
+                        return
+                    receive = rest
 
             async def answer(message: Message) -> None:
                 if message["type"] == "http.response.start":
@@ -154,16 +171,68 @@ class Edge:
         found = lane(scope, headers)
         if found is None:
             return False
+        await self._send(found, headers, scope, exchange, send, added, joins_vary, started)
+        return True
+
+    async def _answer_from_body(
+        self,
+        lane: BodyLane,
+        scope: Scope,
+        receive: Receive,
+        exchange: Exchange,
+        send: Send,
+        added: list[tuple[bytes, bytes]],
+        joins_vary: bool,
+    ) -> Receive | None:
+        """Answer a POST from its body; else the `receive` that hands the app the messages read here first."""
+        started = time.perf_counter()
+        read: list[ReceiveMessage] = []
+        size = 0
+        while True:
+            message = await receive()
+            read.append(message)
+            if message["type"] != "http.request":
+                break  # the client went away: the app sees it too
+            size += len(message.get("body", b""))
+            if size > MAX_LANE_BODY or not message.get("more_body", False):
+                break
+        headers = first_headers(scope)
+        host = headers.get(_HOST)
+        last = read[-1]
+        complete = last["type"] == "http.request" and not last.get("more_body", False)
+        if complete and size <= MAX_LANE_BODY and (host is None or _PLAIN_HOST.match(host) is not None):
+            body = b"".join(m.get("body", b"") for m in read if m["type"] == "http.request")
+            found = lane(scope, headers, body)
+            if found is not None:
+                await self._send(found, headers, scope, exchange, send, added, joins_vary, started)
+                return None
+
+        async def replay() -> ReceiveMessage:
+            return read.pop(0) if read else await receive()
+
+        return replay
+
+    async def _send(
+        self,
+        found: tuple[Prepared, str],
+        headers: RequestHeaders,
+        scope: Scope,
+        exchange: Exchange,
+        send: Send,
+        added: list[tuple[bytes, bytes]],
+        joins_vary: bool,
+        started: float,
+    ) -> None:
         prepared = found[0].encoded_for(headers.get(_ACCEPT_ENCODING, b""))
         exchange.status = status = prepared.status
         sent = _merged(prepared.headers, added) if joins_vary else [*prepared.headers, *added]
         await send({"type": "http.response.start", "status": status, "headers": sent})
         await send({"type": "http.response.body", "body": prepared.body, "more_body": False})
         elapsed = time.perf_counter() - started
+        method: str = scope["method"]  # type: ignore[typeddict-item]  # HTTP only here
         if self.metrics is not None:  # the route's own series: a replayed answer and a routed one count together
-            self.metrics.route("GET", found[1]).observe(status, elapsed)
-        log_access("GET", scope["path"], status, elapsed)
-        return True
+            self.metrics.route(method, found[1]).observe(status, elapsed)
+        log_access(method, scope["path"], status, elapsed)
 
     def _simple(self, origin: bytes, cookie: bool) -> list[tuple[bytes, bytes]]:
         if not cookie:

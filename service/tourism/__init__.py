@@ -1,11 +1,15 @@
 """Heritage sites and their audio guide: the whole surface app.py uses (see README.md for the rooms)."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
 from litestar.types import ControllerRouterHandler
 
 from service.tourism.datasets import open_datasets
 from service.tourism.editing.routes import EditorController
-from service.tourism.guide.caches import tourism_lifespan as lifespan
-from service.tourism.guide.routes import GuideController
+from service.tourism.guide.caches import tourism_lifespan
+from service.tourism.guide.routes import GuideController, position_lane_lifespan
 from service.tourism.media.routes import SiteMediaController
 from service.tourism.pages.routes import GuidePagesController, PageScriptsController
 from service.tourism.pages.signs import render_sign_sheet
@@ -22,5 +26,13 @@ route_handlers: list[ControllerRouterHandler] = [
     GuidePagesController,
     PageScriptsController,
 ]
+
+
+@asynccontextmanager
+async def lifespan(app: Litestar) -> AsyncIterator[None]:
+    """The caches and counters of the guide, and its position reports answered at the edge."""
+    async with tourism_lifespan(app), position_lane_lifespan(app):
+        yield
+
 
 __all__ = ["lifespan", "open_datasets", "pdf_drawings", "route_handlers"]

@@ -1,18 +1,80 @@
 """Public routes of the audio guide: what to play at a position, and the offline pack of a site."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, Litestar, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
+from litestar.types import Scope
 
+from service.core.edge import BodyLane, RequestHeaders
+from service.core.errors import ServiceError
 from service.core.prepared import Prepared
 from service.tourism.guide.caches import TourismCaches
 from service.tourism.guide.counts import GuideCounter
 from service.tourism.guide.offline import current_offline_etag, etag_matches, offline_manifest
 from service.tourism.guide.schemas import GuideAnswer, PositionReport
-from service.tourism.guide.service import guide_position
+from service.tourism.guide.service import guide_answer, guide_position
 from service.tourism.params import LangQuery, base_url
+
+
+def _counted(state: State, answer: GuideAnswer) -> GuideAnswer:
+    """A play is counted (anonymously: site, point, language, day) when the answer says play."""
+    if answer.action == "play" and answer.play is not None:
+        counter: GuideCounter = state.guide_counter
+        counter.play(answer.site, answer.play.point, answer.play.lang)
+    return answer
+
+
+POSITION_PATH = "/api/v1/guide/position"
+
+
+def position_lane(state: State) -> BodyLane:
+    """Position reports answered at the edge (core/edge.py) from the site's index in memory.
+
+    The same decoding (strict: what the route would refuse is never accepted here), the same answer and the
+    same count as the route; a body that does not decode, a site not in memory or a refused language go on
+    to the route, which loads, answers or explains.
+    """
+    caches: TourismCaches = state.tourism_caches
+    origin = base_url(state)
+
+    def answer(scope: Scope, headers: RequestHeaders, body: bytes) -> tuple[Prepared, str] | None:
+        try:
+            report = _decode_report(body)
+        except msgspec.DecodeError:  # ValidationError too: the route says what is wrong
+            return None
+        guide = caches.guides.get(report.site)
+        if guide is None:
+            return None
+        try:
+            found = _counted(state, guide_answer(guide, report, origin))
+        except ServiceError:
+            return None
+        encoded = msgspec.json.encode(found)
+        return Prepared(200, (_JSON, (b"content-length", str(len(encoded)).encode())), encoded), POSITION_PATH
+
+    return answer
+
+
+@asynccontextmanager
+async def position_lane_lifespan(app: Litestar) -> AsyncIterator[None]:
+    edge = getattr(app.state, "edge", None)
+    if edge is None:
+        yield
+        return
+    edge.body_lanes[POSITION_PATH] = position_lane(app.state)
+    try:
+        yield
+    finally:
+        edge.body_lanes.pop(POSITION_PATH, None)
+
+
+_decode_report = msgspec.json.Decoder(PositionReport).decode
+_JSON = (b"content-type", b"application/json")
 
 
 class GuideController(Controller):
@@ -20,7 +82,7 @@ class GuideController(Controller):
     tags = ["tourism: guide"]
 
     @post(
-        "/guide/position",
+        POSITION_PATH.removeprefix("/api/v1"),
         operation_id="guide_position",
         summary="What to play at this position",
         exclude_from_auth=True,
@@ -29,11 +91,7 @@ class GuideController(Controller):
     async def position(self, state: State, data: JSONBody[PositionReport]) -> GuideAnswer:
         """What to play now at this position, and the next stop with distance and bearing."""
         caches: TourismCaches = state.tourism_caches
-        answer = await guide_position(state.read_pool, caches.guides, data, base_url(state))
-        if answer.action == "play" and answer.play is not None:
-            counter: GuideCounter = state.guide_counter
-            counter.play(answer.site, answer.play.point, answer.play.lang)
-        return answer
+        return _counted(state, await guide_position(state.read_pool, caches.guides, data, base_url(state)))
 
     @get(
         "/sites/{slug:str}/offline",
