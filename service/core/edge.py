@@ -32,9 +32,11 @@ declines (a body it cannot decode, a site not in memory), and the route gets the
 and explain, problem+json included.
 """
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from litestar.constants import DEFAULT_ALLOWED_CORS_HEADERS
 from litestar.enums import ScopeType
@@ -65,11 +67,13 @@ _METHODS = b"DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
 _PREFLIGHT_MAX_AGE = 600
 
 
+log = logging.getLogger("service.edge")
 MAX_LANE_BODY = 64 * 1024
 # the request's headers by lower-case name, the first of each (as Litestar's `request.headers.get` reads them)
 RequestHeaders = dict[bytes, bytes]
 # the prepared answer for exactly this GET and the route's path template (its metrics series, as Litestar names
-# it: "/trace/{code}"), or None to let the route answer; a lane must not await or raise
+# it: "/trace/{code}"), or None to let the route answer; a lane does not await (one that raises is logged and
+# the route answers)
 Lane = Callable[[Scope, RequestHeaders], tuple[Prepared, str] | None]
 # the same for a POST, from its whole body
 BodyLane = Callable[[Scope, RequestHeaders, bytes], tuple[Prepared, str] | None]
@@ -168,7 +172,7 @@ class Edge:
         host = headers.get(_HOST)
         if host is not None and _PLAIN_HOST.match(host) is None:
             return False
-        found = lane(scope, headers)
+        found = _asked(lane, scope, headers)
         if found is None:
             return False
         await self._send(found, headers, scope, exchange, send, added, joins_vary, started)
@@ -202,7 +206,7 @@ class Edge:
         complete = last["type"] == "http.request" and not last.get("more_body", False)
         if complete and size <= MAX_LANE_BODY and (host is None or _PLAIN_HOST.match(host) is not None):
             body = b"".join(m.get("body", b"") for m in read if m["type"] == "http.request")
-            found = lane(scope, headers, body)
+            found = _asked(lane, scope, headers, body)
             if found is not None:
                 await self._send(found, headers, scope, exchange, send, added, joins_vary, started)
                 return None
@@ -249,6 +253,15 @@ class Edge:
         exchange.status = 204
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _asked(lane: Callable[..., tuple[Prepared, str] | None], *args: Any) -> tuple[Prepared, str] | None:
+    """A lane's answer; a lane that fails is logged and the route answers instead (with its error handling)."""
+    try:
+        return lane(*args)
+    except Exception:
+        log.exception("a warm lane failed; the route answers")
+        return None
 
 
 def _merged(headers: Iterable[tuple[bytes, bytes]], added: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

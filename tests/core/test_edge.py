@@ -1,7 +1,12 @@
 """The edge layer: a web page on another origin can read the public API, and every answer has its request id."""
 
-import pytest
+import logging
+from typing import Any
 
+import pytest
+from litestar import Litestar
+
+from service.core.edge import Edge
 from tests.support import factories as f
 
 SHOP = "https://shop.example.vn"
@@ -62,3 +67,22 @@ async def test_refusals_carry_the_request_id_in_the_header_and_the_problem(clien
     assert response.status_code in (401, 404)
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+async def test_a_failing_warm_lane_costs_the_user_nothing(app: Litestar, client: f.Client, caplog: Any) -> None:
+    """A lane is asked before routing; if it breaks, the route answers (and the failure is logged)."""
+
+    def broken(*_: Any) -> None:
+        raise KeyError("a bug in a lane")
+
+    edge: Edge = app.state.edge
+    edge.lanes["open-data"] = broken
+    edge.body_lanes["/api/v1/guide/position"] = broken
+    with caplog.at_level(logging.ERROR, logger="service.edge"):
+        page = await client.get("/open-data/catalog.json")
+        report = await client.post(
+            "/api/v1/guide/position", json={"site": "khong-co", "lat": 21.6, "lon": 105.8, "accuracy_m": 5}
+        )
+    assert page.status_code == 200 and page.json()
+    assert report.status_code == 404 and report.json()["code"] == "site_not_found", "the route read the whole body"
+    assert sum("a warm lane failed" in r.getMessage() for r in caplog.records) == 2
