@@ -9,7 +9,7 @@ from litestar.types import ControllerRouterHandler
 from service.tourism.datasets import open_datasets
 from service.tourism.editing.routes import EditorController
 from service.tourism.guide.caches import tourism_lifespan
-from service.tourism.guide.routes import GuideController, position_lane_lifespan
+from service.tourism.guide.routes import GuideController, guide_lanes_lifespan
 from service.tourism.media.routes import SiteMediaController
 from service.tourism.pages.routes import GuidePagesController, PageScriptsController
 from service.tourism.pages.signs import render_sign_sheet
@@ -30,8 +30,8 @@ route_handlers: list[ControllerRouterHandler] = [
 
 @asynccontextmanager
 async def lifespan(app: Litestar) -> AsyncIterator[None]:
-    """The caches and counters of the guide, and its position reports answered at the edge."""
-    async with tourism_lifespan(app), position_lane_lifespan(app):
+    """The caches and counters of the guide; position reports and offline 304s answered at the edge."""
+    async with tourism_lifespan(app), guide_lanes_lifespan(app):
         yield
 
 

@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Controller, Litestar, Request, Response, get, post
@@ -10,7 +11,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from litestar.types import Scope
 
-from service.core.edge import BodyLane, RequestHeaders
+from service.core.edge import BodyLane, Lane, RequestHeaders
 from service.core.errors import ServiceError
 from service.core.prepared import Prepared
 from service.tourism.guide.caches import TourismCaches
@@ -60,17 +61,52 @@ def position_lane(state: State) -> BodyLane:
     return answer
 
 
+OFFLINE_TEMPLATE = "/api/v1/sites/{slug}/offline"
+
+
+def offline_lane(state: State) -> Lane:
+    """An app checking its offline pack is current (If-None-Match) gets the prepared 304 at the edge.
+
+    Only the 304 (a download is counted and built by the route), only for a site and language the route
+    already answered (so both are valid), only with no query or `?lang=` alone.
+    """
+    caches: TourismCaches = state.tourism_caches
+
+    def replay(scope: Scope, headers: RequestHeaders) -> tuple[Prepared, str] | None:
+        if_none_match = headers.get(b"if-none-match")
+        parts = scope["path"].split("/")  # "", "api", "v1", "sites", slug, "offline"
+        if not if_none_match or len(parts) != 6 or parts[3] != "sites" or parts[5] != "offline" or parts[2] != "v1":
+            return None
+        query: bytes = scope["query_string"]
+        lang = "vi"
+        if query:
+            asked = parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if len(asked) != 1 or asked[0][0] != "lang":
+                return None
+            lang = asked[0][1]
+        per_lang = caches.offline_304.get(parts[4])
+        found = None if per_lang is None else per_lang.get(lang)
+        if found is None or not etag_matches(if_none_match.decode("latin-1"), found[0]):
+            return None
+        return found[1], OFFLINE_TEMPLATE
+
+    return replay
+
+
 @asynccontextmanager
-async def position_lane_lifespan(app: Litestar) -> AsyncIterator[None]:
+async def guide_lanes_lifespan(app: Litestar) -> AsyncIterator[None]:
+    """Position reports and offline-pack revalidations answered at the edge (core/edge.py)."""
     edge = getattr(app.state, "edge", None)
     if edge is None:
         yield
         return
     edge.body_lanes[POSITION_PATH] = position_lane(app.state)
+    edge.lanes["api"] = offline_lane(app.state)
     try:
         yield
     finally:
         edge.body_lanes.pop(POSITION_PATH, None)
+        edge.lanes.pop("api", None)
 
 
 _decode_report = msgspec.json.Decoder(PositionReport).decode
@@ -94,7 +130,7 @@ class GuideController(Controller):
         return _counted(state, await guide_position(state.read_pool, caches.guides, data, base_url(state)))
 
     @get(
-        "/sites/{slug:str}/offline",
+        OFFLINE_TEMPLATE.removeprefix("/api/v1").replace("{slug}", "{slug:str}"),
         operation_id="site_offline_pack",
         summary="Get a site's offline pack",
         exclude_from_auth=True,

@@ -2,6 +2,9 @@
 
 import hashlib
 
+from litestar import Litestar
+
+from service.core.edge import Edge
 from tests.support.tourism import BASE, Client, assert_problem
 
 
@@ -45,3 +48,31 @@ async def test_offline_bad_input(client: Client, published_site: str) -> None:
     assert_problem(
         await client.get("/api/v1/sites/khong-co/offline", headers={"If-None-Match": '"x"'}), 404, "site_not_found"
     )
+
+
+async def test_revalidations_are_answered_at_the_edge_and_only_304s(
+    app: Litestar, client: Client, published_site: str
+) -> None:
+    edge: Edge = app.state.edge
+    lane = edge.lanes["api"]
+    url = f"/api/v1/sites/{published_site}/offline"
+    etag = (await client.get(url)).headers["etag"]  # no ?lang: Vietnamese
+
+    def held(query: str, if_none_match: str) -> bool:
+        scope = {"path": url, "query_string": query.encode()}
+        return lane(scope, {b"if-none-match": if_none_match.encode()}) is not None  # type: ignore[arg-type]
+
+    assert not held("", etag), "nothing is replayed before the route answered a revalidation"
+    routed = await client.get(url, headers={"If-None-Match": etag, "Accept-Encoding": "identity"})
+    assert routed.status_code == 304
+    assert held("", etag) and held("lang=vi", etag) and held("", f'W/{etag}, "older"')
+    replayed = await client.get(url + "?lang=vi", headers={"If-None-Match": etag, "Accept-Encoding": "identity"})
+    assert replayed.status_code == 304 and replayed.content == b""
+    assert sorted(k for k in replayed.headers if k != "x-request-id") == sorted(
+        k for k in routed.headers if k != "x-request-id"
+    )
+    assert replayed.headers["etag"] == etag
+    # anything else is the route's: an old ETag (a download), another language, another parameter
+    assert not held("", '"older"') and not held("lang=en", etag) and not held("lang=vi&x=1", etag)
+    fresh = await client.get(url, headers={"If-None-Match": '"older"'})
+    assert fresh.status_code == 200 and fresh.json()["etag"] == etag
