@@ -6,7 +6,8 @@ what the server's PostgreSQL sessions were waiting on meanwhile, sampled from pg
 sheet under load. Ratios are to the bare route and /health/live of the same run. `BENCH_RUNS` repeats.
 It prints; it does not touch the README's table (run `make bench` for that).
 `BENCH_ONLY=labels` measures only the references and the label sheet (three sheets per run, each beside a
-16-connection /health/live reference of the same length without a sheet).
+16-connection /health/live reference of the same length without a sheet). `BENCH_ONLY=scans` measures only
+the references and the rows whose tail the scan buffer's flushes touch: the two resolver rows and the guide.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ import time
 from pathlib import Path
 
 import asyncpg
+import msgspec
 
 from bench import run as bench_run
 from bench import wrk
@@ -123,6 +125,35 @@ def label_sheets(bench: bench_run.Bench, sheets: int = 3) -> list[Row]:
     return rows
 
 
+def scan_rows(bench: bench_run.Bench) -> list[Row]:
+    """The resolver's two rows (each request a scan into the buffer) and the guide, as `make bench` runs them."""
+    fx, hot = bench.fixture, bench_run.hot
+    guide_body = msgspec.json.encode(bench_run.guide_request()).decode()
+    return [
+        bench.measure(
+            "resolver, lot URI, JSON (307 + scan)",
+            f"/01/{fx.gtin}/10/{fx.gtin_lot}",
+            bench_run.HOT,
+            check=hot,
+            headers={"Accept": "application/json"},
+        ),
+        bench.measure(
+            "resolver, serialized unit (scan + counterfeit check)",
+            f"/q/{fx.unit_code}/{fx.unit_serial}",
+            bench_run.HOT,
+            check=hot,
+        ),
+        bench.measure(
+            "guide position among 10,000 points",
+            "/api/v1/guide/position",
+            bench_run.HOT,
+            check=hot,
+            script="post_json.lua",
+            env={"BENCH_BODY": guide_body},
+        ),
+    ]
+
+
 def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     rows = [
         bench.measure("bare Litestar route (no middleware)", "/health/live", "reference", server=bench.bare),
@@ -130,6 +161,8 @@ def focused(bench: bench_run.Bench, dsn: str) -> list[Row]:
     ]
     if os.environ.get("BENCH_ONLY") == "labels":
         return rows + label_sheets(bench)
+    if os.environ.get("BENCH_ONLY") == "scans":
+        return rows + scan_rows(bench)
     waits: collections.Counter[str] = collections.Counter()
     stop = threading.Event()
     sampler = threading.Thread(target=sample_waits, args=(dsn, stop, waits))
