@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from litestar.testing.transport import TestClientTransport
 
+from service.core.changes import ChangeFeed
 from service.traceability.scan.scans import ScanRecorder
 
 # The `make_user` fixture (tests/conftest.py): a user of a role, signed in; returns auth headers plus ids.
@@ -36,6 +37,14 @@ async def flush(app: Litestar) -> None:
         if recorder.idle:
             return
     raise AssertionError("the scan buffer was not flushed")
+
+
+async def feed_up(app: Litestar) -> ChangeFeed:
+    """Wait until the app's change feed listens (before it does, the per-worker caches keep nothing)."""
+    feed: ChangeFeed = app.state.change_feed
+    async with asyncio.timeout(5):
+        await feed.wait_healthy()
+    return feed
 
 
 async def concurrently(

@@ -4,32 +4,18 @@ import asyncio
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.core.changes import ChangeFeed
 from service.traceability.scan.caches import TraceCaches
-from tests.support.app import flush
-from tests.support.factories import GTIN, scan_count, stored_batch, stored_organization
-
-
-@pytest.fixture
-async def batch(db: Any) -> dict[str, Any]:
-    return await stored_batch(db, await stored_organization(db))
-
-
-async def _feed_up(app: Litestar) -> ChangeFeed:
-    feed: ChangeFeed = app.state.change_feed
-    async with asyncio.timeout(5):
-        await feed.wait_healthy()
-    return feed
+from tests.support.app import feed_up, flush
+from tests.support.factories import GTIN, scan_count
 
 
 async def test_warm_pages_are_served_from_the_cache(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     caches: TraceCaches = app.state.trace_caches
     url = f"/trace/{batch['code']}"
     assert (await client.get(url)).status_code == 200
@@ -43,7 +29,7 @@ async def test_warm_pages_are_served_from_the_cache(
 async def test_a_recall_through_the_api_shows_on_the_very_next_scan(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any], make_user: Any
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     url = f"/trace/{batch['code']}"
     assert 'id="recall"' not in (await client.get(url)).text  # warm
     inspector = await make_user("inspector")
@@ -60,7 +46,7 @@ async def test_a_recall_through_the_api_shows_on_the_very_next_scan(
 async def test_a_change_while_the_listener_is_cut_off_is_not_missed(
     app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     url = f"/trace/{batch['code']}"
     assert 'id="recall"' not in (await client.get(url)).text  # warm
     # the listener's connection dies (a failover, a network cut): notifications sent now are lost
@@ -82,7 +68,7 @@ def _without_request_id(headers: Any) -> list[tuple[str, str]]:
 async def test_warm_answers_are_replayed_as_first_sent_and_every_scan_still_counts(
     app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
     first, *again = [await client.get(resolver, follow_redirects=False) for _ in range(3)]
     assert first.status_code == 307
@@ -110,7 +96,7 @@ async def test_warm_answers_are_replayed_as_first_sent_and_every_scan_still_coun
 async def test_a_recall_drops_the_replayed_resolver_answer_and_page(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any], make_user: Any
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
     page = f"/trace/{batch['code']}"
     before = await client.get(page, headers={"Accept": "application/json"})
@@ -132,7 +118,7 @@ async def test_a_recall_drops_the_replayed_resolver_answer_and_page(
 async def test_product_pages_are_kept_per_worker_and_dropped_by_product_changes(
     app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     caches: TraceCaches = app.state.trace_caches
     first = await client.get(f"/p/{GTIN}", headers={"Accept": "application/json"})
     assert first.status_code == 200 and caches.products.get(GTIN) is not None

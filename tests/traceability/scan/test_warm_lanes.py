@@ -1,32 +1,18 @@
 """Warm answers replayed at the edge, before routing: the same answers as the routes, the same side effects."""
 
 import asyncio
-import gzip
 import re
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from service.core.changes import ChangeFeed
 from service.core.edge import Edge
-from tests.support.app import flush
-from tests.support.factories import GTIN, scan_count, stored_batch, stored_organization, stored_units
+from tests.support.app import feed_up, flush
+from tests.support.factories import GTIN, scan_count, stored_units
 
 SHOP = "https://shop.example.vn"
-
-
-@pytest.fixture
-async def batch(db: Any) -> dict[str, Any]:
-    return await stored_batch(db, await stored_organization(db))
-
-
-async def _feed_up(app: Litestar) -> None:
-    feed: ChangeFeed = app.state.change_feed
-    async with asyncio.timeout(5):
-        await feed.wait_healthy()
 
 
 def _scope(path: str, headers: dict[str, str], query: str = "") -> dict[str, Any]:
@@ -63,7 +49,7 @@ def _metric(text: str, path: str, status: int) -> float:
 async def test_pages_and_redirects_are_replayed_before_routing_exactly_as_the_routes_sent_them(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     page = f"/trace/{batch['code']}"
     resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
     plain = {"Accept-Encoding": "identity"}  # byte for byte (compression is the next test's)
@@ -95,7 +81,7 @@ async def test_pages_and_redirects_are_replayed_before_routing_exactly_as_the_ro
 async def test_a_replayed_redirect_still_records_the_scan_with_the_phone_position(
     app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
     headers = {"Accept": "application/json", "X-Scan-Position": "21.5937,105.8480"}
     for _ in range(4):
@@ -110,7 +96,7 @@ async def test_a_replayed_redirect_still_records_the_scan_with_the_phone_positio
 async def test_a_replayed_page_revalidates_and_a_recall_ends_the_replay_at_once(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any], make_user: Any
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     page = f"/trace/{batch['code']}"
     first = await client.get(page, headers={"Accept": "application/json"})
     etag = first.headers["etag"]
@@ -130,7 +116,7 @@ async def test_a_replayed_page_revalidates_and_a_recall_ends_the_replay_at_once(
 async def test_a_replayed_unit_page_follows_the_units_scans(
     app: Litestar, client: AsyncTestClient[Litestar], db: Any, batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     serial = (await stored_units(db, batch["id"], 1))[0]
     page = f"/trace/{batch['code']}/{serial}"
     before = (await client.get(page, headers={"Accept": "application/json"})).json()
@@ -147,7 +133,7 @@ async def test_a_replayed_unit_page_follows_the_units_scans(
 async def test_a_replayed_page_is_gzipped_for_phones_that_ask(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     page = f"/trace/{batch['code']}"
     plain = await client.get(page, headers={"Accept": "text/html", "Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers
@@ -162,13 +148,12 @@ async def test_a_replayed_page_is_gzipped_for_phones_that_ask(
         assert int(answer.headers["content-length"]) < len(plain.content) / 2
         vary = {v.strip().lower() for v in answer.headers["vary"].split(",")}
         assert {"accept", "accept-language", "accept-encoding"} <= vary
-    assert gzip.decompress(gzip.compress(plain.content)) == plain.content
 
 
 async def test_replayed_answers_are_counted_under_their_routes(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     page = f"/trace/{batch['code']}"
     resolver = f"/01/{GTIN}/10/{quote(batch['lot'], safe='')}"
     before = (await client.get("/metrics")).text  # one collector per process: count what this test adds
@@ -184,7 +169,7 @@ async def test_replayed_answers_are_counted_under_their_routes(
 async def test_an_odd_host_header_is_left_to_the_router(
     app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any]
 ) -> None:
-    await _feed_up(app)
+    await feed_up(app)
     page = f"/trace/{batch['code']}"
     assert (await client.get(page)).status_code == 200
     refused = await client.get(page, headers={"Host": "bad host\\name"})
