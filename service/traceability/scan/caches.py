@@ -35,6 +35,8 @@ class PageEntry(msgspec.Struct, kw_only=True):
     version: str  # for ETags: changes whenever the entry is rebuilt
     # encoded answers (routes/pages.py) per language, format and unit state: replayed while the entry lives
     answers: dict[Any, Any] = msgspec.field(default_factory=dict)
+    # when the nearby heritage sites could not be had (monotonic clock): the page is rebuilt a little later
+    nearby_failed_at: float | None = None
 
 
 class TraceCaches:

@@ -7,6 +7,7 @@ other domain).
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -34,8 +35,12 @@ log = logging.getLogger("service.traceability.scan.pages")
 T = TypeVar("T")
 
 
-async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: str) -> list[PlaceRef]:
-    """Heritage sites near the producer; the tourism side failing never breaks the page."""
+# a page kept without its nearby sites because the tourism side failed is rebuilt after this long
+NEARBY_RETRY_SECONDS = 30.0
+
+
+async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: str) -> list[PlaceRef] | None:
+    """Heritage sites near the producer; None when the tourism side failed (the page still renders)."""
     p = data.producer
     if nearby_sites is None or p.lat is None or p.lon is None:
         return []
@@ -43,7 +48,32 @@ async def nearby_places(nearby_sites: NearbySites | None, data: PageData, lang: 
         return await asyncio.wait_for(nearby_sites.near(p.lat, p.lon, lang, 3), timeout=0.5)
     except Exception:  # a cross-domain failure is logged, the page still renders
         log.warning("nearby sites unavailable", exc_info=True)
-        return []
+        return None
+
+
+def _with_nearby(entry: PageEntry, nearby: list[PlaceRef] | None) -> PageEntry:
+    entry.data.nearby = nearby or []
+    entry.nearby_failed_at = None if nearby is not None else time.monotonic()
+    return entry
+
+
+async def _retry_nearby(entry: PageEntry | None, nearby_sites: NearbySites | None, lang: str) -> None:
+    """A page kept without its nearby sites (the tourism side failed) asks again once the retry is due.
+
+    Only the tourism side is asked again (the page's own data stands); on success the entry's renderings and
+    prepared answers are dropped and its version (so its ETag) changes. One retry at a time per entry.
+    """
+    failed = None if entry is None else entry.nearby_failed_at
+    if entry is None or failed is None or time.monotonic() - failed < NEARBY_RETRY_SECONDS:
+        return
+    entry.nearby_failed_at = time.monotonic()
+    nearby = await nearby_places(nearby_sites, entry.data, lang)
+    if nearby is not None:
+        entry.data.nearby = nearby
+        entry.html.clear()
+        entry.answers.clear()
+        entry.version += "|nearby"
+        entry.nearby_failed_at = None
 
 
 async def _photos(conn: asyncpg.Connection, data: PageData, base_url: str) -> None:
@@ -93,14 +123,16 @@ async def batch_page(
         if found is None:
             return None
         version, data = found
-        data.nearby = await nearby_places(nearby_sites, data, lang)  # connection released
-        return PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version)
+        nearby = await nearby_places(nearby_sites, data, lang)  # connection released
+        return _with_nearby(PageEntry(batch_id=version.batch_id, data=data, html={}, version=version.version), nearby)
 
     async def load_unit() -> UnitInfo | None:
         version = await read(query_unit)
         return None if version is None else version.unit
 
     entry, as_of = await caches.pages.get_or_stale(code, load_page)
+    if as_of is None:
+        await _retry_nearby(entry, nearby_sites, lang)
     if entry is None:
         raise NotFound("nothing is registered under this code", code="identifier_not_found")
     caches.track(entry.batch_id, "pages", code)
@@ -146,14 +178,16 @@ async def product_page(
             return None
         if not lot_known or not serial_known:
             data.not_registered = NotRegistered(lot=None if lot_known else lot, serial=None if serial_known else serial)
-        data.nearby = await nearby_places(nearby_sites, data, lang)
+        nearby = await nearby_places(nearby_sites, data, lang)
         version = f"product|{uuid.uuid4().hex}|{lot}|{serial}"
-        return PageEntry(batch_id=data.product_id, data=data, html={}, version=version)
+        return _with_nearby(PageEntry(batch_id=data.product_id, data=data, html={}, version=version), nearby)
 
     if lot or serial:
         entry, as_of = await load(), None
     else:
         entry, as_of = await caches.products.get_or_stale(gtin14, load)
+        if as_of is None:
+            await _retry_nearby(entry, nearby_sites, lang)
     if entry is None:
         raise NotFound("no product has this GTIN", code="identifier_not_found")
     return entry, as_of

@@ -22,7 +22,7 @@ from service.traceability.identifiers.compression import compress
 from service.traceability.identifiers.digital_link import DigitalLink
 from tests.standards import STANDARDS
 from tests.support.app import feed_connected
-from tests.support.factories import BASE, GTIN, stored_batch, stored_organization
+from tests.support.factories import BASE, GTIN
 
 LINKSET_SCHEMA = json.loads((STANDARDS / "gs1-linkset" / "gs1-linkset-schema.json").read_text())
 # GS1's description-file schema (Resolver 1.2.0): see tests/standards/README.md for its source.
@@ -38,12 +38,6 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         test_client.follow_redirects = False
         await feed_connected(app)
         yield test_client
-
-
-@pytest.fixture
-async def batch(db: Any) -> dict[str, Any]:
-    org = await stored_organization(db)
-    return await stored_batch(db, org)
 
 
 def dl(batch: dict[str, Any]) -> str:

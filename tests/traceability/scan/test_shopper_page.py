@@ -17,11 +17,6 @@ from tests.support.factories import BASE, GTIN, stored_batch, stored_event, stor
 pytestmark = pytest.mark.redirects_not_followed  # a phone's scanner sees the 307 itself
 
 
-@pytest.fixture
-async def batch(db: Any) -> dict[str, Any]:
-    return await stored_batch(db, await stored_organization(db))
-
-
 async def test_one_redirect_from_the_scanned_url_to_a_vietnamese_page(
     client: AsyncTestClient[Litestar], batch: dict[str, Any]
 ) -> None:
@@ -204,3 +199,46 @@ def _resolver_handlers() -> list[Any]:
     from service.traceability.scan.routes import route_handlers
 
     return list(route_handlers)
+
+
+async def test_nearby_sites_that_failed_are_asked_again_and_then_shown(
+    settings: Settings, db: Any, batch: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tourism side failing once must not hide heritage sites from a cached page for its whole lifetime."""
+    from litestar.di import Provide
+
+    from service.traceability.ports import PlaceRef
+    from service.traceability.scan import pages
+
+    calls: list[str] = []
+
+    class FlakySites:
+        async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[PlaceRef]:
+            calls.append(lang)
+            if len(calls) == 1:
+                raise ConnectionError("tourism side briefly away")
+            return [PlaceRef(name="Đền Đuổm", url="https://trace.example.vn/sites/den-duom", distance_km=12.3)]
+
+    app = create_app(settings)
+    wired = Litestar(
+        route_handlers=_resolver_handlers(),
+        dependencies={**app.dependencies, "nearby_sites": Provide(lambda: FlakySites(), sync_to_thread=False)},
+        lifespan=app._lifespan_managers,
+        exception_handlers=app.exception_handlers,
+        on_app_init=[],
+    )
+    page = f"/trace/{batch['code']}"
+    async with AsyncTestClient(app=wired, base_url=BASE) as client:
+        async with asyncio.timeout(5):
+            await wired.state.change_feed.wait_healthy()
+        first = await client.get(page)
+        assert first.status_code == 200 and "Đền Đuổm" not in first.text
+        assert wired.state.trace_caches.pages.get(batch["code"]) is not None, "the page is kept meanwhile"
+        again = await client.get(page)
+        assert "Đền Đuổm" not in again.text and len(calls) == 1, "not asked again before the retry is due"
+        monkeypatch.setattr(pages, "NEARBY_RETRY_SECONDS", 0.0)
+        later = await client.get(page, headers={"If-None-Match": first.headers["etag"]})
+        assert later.status_code == 200 and "Đền Đuổm" in later.text, "asked again, and the page shows them"
+        assert later.headers["etag"] != first.headers["etag"]
+        assert len(calls) == 2
+        assert "Đền Đuổm" in (await client.get(page)).text and len(calls) == 2, "kept once it worked"

@@ -102,7 +102,7 @@ def _lane_key(headers: RequestHeaders, unit_key: str) -> tuple[str, bytes, bytes
 def _replayed(
     entry: PageEntry | None, headers: RequestHeaders, unit: UnitInfo | None, template: str
 ) -> tuple[Prepared, str] | None:
-    if entry is None:
+    if entry is None or entry.nearby_failed_at is not None:  # the route decides when to build it again
         return None
     prepared: PreparedPage | None = entry.answers.get(_lane_key(headers, _unit_key(unit)))
     if prepared is None:
