@@ -13,7 +13,6 @@ from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
-from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -32,7 +31,7 @@ from service.core.errors import EXCEPTION_HANDLERS
 from service.core.health import HealthController
 from service.core.http_files import SKIP_COMPRESSION
 from service.core.metrics_server import MULTIPROC_ENV, summed_registry
-from service.core.observability import ObservabilityMiddleware, request_metrics, worker_metrics_lifespan
+from service.core.observability import request_metrics, worker_metrics_lifespan
 from service.core.open_data import OpenDataCatalogController
 from service.core.openapi import finish_lazily
 from service.core.pdf import printing_lifespan
@@ -125,7 +124,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             jobs_lifespan(scheduled_jobs),
         ],
         on_app_init=[jwt_auth.on_app_init],
-        middleware=[DefineMiddleware(ObservabilityMiddleware, metrics=metrics)],
         exception_handlers=EXCEPTION_HANDLERS,
         compression_config=CompressionConfig(
             backend="gzip",
@@ -155,7 +153,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         else None,
         debug=False,
     )
-    # request ids and CORS around everything, routing included, in one pass over the headers (core/edge.py)
+    # request ids, CORS, request metrics and access lines around everything, routing included, in one pass over
+    # the headers (core/edge.py)
     # and the warm lanes: prepared answers replayed before routing, registered by the domains' lifespans
     app.asgi_handler = app.state.edge = Edge(app.asgi_handler, expose_headers=EXPOSED_HEADERS, metrics=metrics)
     if settings.serves_schema:

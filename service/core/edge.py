@@ -12,8 +12,10 @@ credentials (bearer tokens are sent explicitly), these response headers exposed.
   cookie, the origin itself and `Vary: Origin` (so a cached answer is never shared across origins).
 
 The request id is the client's `X-Request-ID` when it is sane (a phone's retry keeps its id), else a new
-one; it is echoed on the answer, set for the logs and problem documents, and the status sent is kept for
-the request metrics (service/core/observability.py).
+one; it is echoed on the answer and set for the logs and problem documents. The request metrics and the
+access line are kept here too, once per request, after the answer: under the route template the router
+wrote into the scope (or the lane's), so a route's labels cost a dict lookup and no middleware layer per
+route (service/core/observability.py); requests no route took (404, 405) count under one series.
 
 **Warm lanes.** A GET whose answer a route prepared before (core/prepared.py: the resolver's redirect, the
 shopper pages) is replayed here, before routing: the route registers a `Lane` for its first path segment,
@@ -45,10 +47,9 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 from service.core.observability import (
     Exchange,
     RequestMetrics,
-    enter_exchange,
-    leave_exchange,
+    access_log,
+    current_exchange,
     log_access,
-    new_request_id,
     sane_request_id,
 )
 from service.core.prepared import Prepared
@@ -95,6 +96,8 @@ class Edge:
         self.app = app
         self.metrics = metrics
         self.lanes: dict[str, Lane] = {}
+        # the requests being answered (their route is read when a scrape asks: RequestMetrics.in_progress)
+        self.in_flight: dict[Exchange, None] = metrics.in_flight if metrics is not None else {}
         self.body_lanes: dict[str, BodyLane] = {}
         self.simple = (
             (_ALLOW_ORIGIN, b"*"),
@@ -110,6 +113,9 @@ class Edge:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        method: str = scope["method"]  # HTTP only here
+        path = scope["path"]  # as asked (the router may rewrite the scope's for a mounted app)
         rid: str | None = None
         origin: bytes | None = None
         asked: bytes | None = None
@@ -123,23 +129,24 @@ class Edge:
                 cookie = True
             elif name == _ASKED_HEADERS:
                 asked = value
-        exchange = Exchange(rid or new_request_id())
-        token = enter_exchange(exchange)
+        exchange = Exchange(scope, rid)
+        token = current_exchange.set(exchange)
+        in_flight = self.in_flight
+        in_flight[exchange] = None
         try:
-            if origin is not None and scope.get("method") == "OPTIONS":
+            if origin is not None and method == "OPTIONS":
                 await self._preflight(exchange, asked, send)
                 return
             added = [(_ID, exchange.rid.encode())]
             joins_vary = origin is not None and cookie
             if origin is not None:
                 added += self._simple(origin, cookie)
-            method = scope.get("method")
             if self.lanes and method == "GET":
-                lane = self.lanes.get(scope["path"][1:].partition("/")[0])
+                lane = self.lanes.get(path[1:].partition("/")[0])
                 if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
                     return
             elif self.body_lanes and method == "POST":
-                body_lane = self.body_lanes.get(scope["path"])
+                body_lane = self.body_lanes.get(path)
                 if body_lane is not None:
                     rest = await self._answer_from_body(body_lane, scope, receive, exchange, send, added, joins_vary)
                     if rest is None:
@@ -155,7 +162,13 @@ class Edge:
 
             await self.app(scope, receive, answer)
         finally:
-            leave_exchange(token)
+            del in_flight[exchange]
+            elapsed = time.perf_counter() - started
+            if self.metrics is not None:  # under the route's template: the router's, or the lane's for a replay
+                self.metrics.finish(method, scope.get("path_template"), exchange.status, elapsed)
+            if access_log.isEnabledFor(logging.INFO):
+                log_access(method, path, exchange.status, elapsed)
+            current_exchange.reset(token)
 
     async def _replay(
         self,
@@ -167,7 +180,6 @@ class Edge:
         joins_vary: bool,
     ) -> bool:
         """Send the lane's prepared answer for this request, if it has one; False to let the app answer."""
-        started = time.perf_counter()
         headers = first_headers(scope)
         host = headers.get(_HOST)
         if host is not None and _PLAIN_HOST.match(host) is None:
@@ -175,7 +187,7 @@ class Edge:
         found = _asked(lane, scope, headers)
         if found is None:
             return False
-        await self._send(found, headers, scope, exchange, send, added, joins_vary, started)
+        await self._send(found, headers, scope, exchange, send, added, joins_vary)
         return True
 
     async def _answer_from_body(
@@ -189,7 +201,6 @@ class Edge:
         joins_vary: bool,
     ) -> Receive | None:
         """Answer a POST from its body; else the `receive` that hands the app the messages read here first."""
-        started = time.perf_counter()
         read: list[ReceiveMessage] = []
         size = 0
         while True:
@@ -208,7 +219,7 @@ class Edge:
             body = b"".join(m.get("body", b"") for m in read if m["type"] == "http.request")
             found = _asked(lane, scope, headers, body)
             if found is not None:
-                await self._send(found, headers, scope, exchange, send, added, joins_vary, started)
+                await self._send(found, headers, scope, exchange, send, added, joins_vary)
                 return None
 
         async def replay() -> ReceiveMessage:
@@ -225,18 +236,14 @@ class Edge:
         send: Send,
         added: list[tuple[bytes, bytes]],
         joins_vary: bool,
-        started: float,
     ) -> None:
         prepared = found[0].encoded_for(headers.get(_ACCEPT_ENCODING, b""))
+        # counted under the route's own series: a replayed answer and a routed one count together
+        scope["path_template"] = found[1]
         exchange.status = status = prepared.status
         sent = _merged(prepared.headers, added) if joins_vary else [*prepared.headers, *added]
         await send({"type": "http.response.start", "status": status, "headers": sent})
         await send({"type": "http.response.body", "body": prepared.body, "more_body": False})
-        elapsed = time.perf_counter() - started
-        method: str = scope["method"]  # type: ignore[typeddict-item]  # HTTP only here
-        if self.metrics is not None:  # the route's own series: a replayed answer and a routed one count together
-            self.metrics.route(method, found[1]).observe(status, elapsed)
-        log_access(method, scope["path"], status, elapsed)
 
     def _simple(self, origin: bytes, cookie: bool) -> list[tuple[bytes, bytes]]:
         if not cookie:

@@ -10,14 +10,12 @@ import os
 import re
 import secrets
 import sys
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
+from litestar.types import HTTPScope
 from prometheus_client import REGISTRY, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
@@ -35,26 +33,33 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 access_log = logging.getLogger("service.access")
 
 
+class _Ids:
+    """Request ids: 16 random hex digits per worker, then a counter; as long as a uuid4 hex, far cheaper."""
+
+    def __init__(self) -> None:
+        self.prefix = secrets.token_hex(8)
+        self.next = itertools.count(1).__next__
+
+
+_ids = _Ids()
+
+
 class Exchange:
-    """One request as the layers around the application see it: its id, and the status it was answered with."""
+    """One request as the layers around the application see it: its scope, id, and the status it was answered with.
 
-    __slots__ = ("rid", "status")
+    Without an id from the client (`rid`), a new one.
+    """
 
-    def __init__(self, rid: str) -> None:
-        self.rid = rid
+    __slots__ = ("rid", "scope", "status")
+
+    def __init__(self, scope: HTTPScope, rid: str | None) -> None:
+        self.scope = scope
+        self.rid = rid or f"{_ids.prefix}{_ids.next():016x}"
         self.status = 500  # an exception that escapes before any answer is counted as the 500 the server sends
 
 
-_exchange: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
-
-
-def enter_exchange(exchange: Exchange) -> contextvars.Token[Exchange | None]:
-    """Make `exchange` the current request's (service/core/edge.py, once per request)."""
-    return _exchange.set(exchange)
-
-
-def leave_exchange(token: contextvars.Token[Exchange | None]) -> None:
-    _exchange.reset(token)
+# the request being answered: set by the edge (service/core/edge.py) around each request, read by the logs
+current_exchange: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
 
 
 def sane_request_id(candidate: str) -> str | None:
@@ -64,7 +69,7 @@ def sane_request_id(candidate: str) -> str | None:
 
 def current_request_id() -> str | None:
     """The id of the request being handled (the edge layer, service/core/edge.py, sets it for every request)."""
-    exchange = _exchange.get()
+    exchange = current_exchange.get()
     return None if exchange is None else exchange.rid
 
 
@@ -80,7 +85,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        exchange = _exchange.get()
+        exchange = current_exchange.get()
         if exchange is not None:
             entry["request_id"] = exchange.rid
         extra = getattr(record, "fields", None)
@@ -125,22 +130,18 @@ class _Series:
 class _RouteSeries:
     """Everything counted for one route template and method: resolved once, on the route's first request."""
 
-    __slots__ = ("by_status", "in_progress", "method", "path")
+    __slots__ = ("by_status", "method", "path")
 
     def __init__(self, method: str, path: str) -> None:
         self.method = method
         self.path = path
-        self.in_progress = 0
         self.by_status: dict[int, _Series] = {}
 
-    def observe(self, status: int, elapsed: float) -> None:
-        """One finished request of this route: its status and how long it took (seconds)."""
-        series = self.by_status.get(status)
-        if series is None:
-            series = self.by_status[status] = _Series()
-        series.count += 1
-        series.total += elapsed
-        series.buckets[bisect.bisect_left(_BUCKETS, elapsed)] += 1
+
+# the series of requests no route took (the router's 404 and 405), so unknown paths cannot grow the label set
+UNROUTED = "(no route)"
+# the scrape itself is not counted
+NOT_COUNTED = "/metrics"
 
 
 def log_access(method: str, path: str, status: int, elapsed: float) -> None:
@@ -164,6 +165,9 @@ class RequestMetrics(Collector):
         self.prefix = prefix
         self.app_name = app_name
         self.routes: dict[tuple[str, str], _RouteSeries] = {}
+        # the requests being answered: their route is read when a scrape asks (the router writes `path_template`
+        # into the scope), so nothing per request but an insert and a delete (a dict: no method call for either)
+        self.in_flight: dict[Exchange, None] = {}
 
     def route(self, method: str, path: str) -> _RouteSeries:
         key = (method, path)
@@ -172,6 +176,31 @@ class RequestMetrics(Collector):
             found = self.routes[key] = _RouteSeries(method, path)
         return found
 
+    def finish(self, method: str, template: str | None, status: int, elapsed: float) -> None:
+        """Count one answered request under its route's template (the scrape itself is not counted)."""
+        route = self.routes.get((method, template or UNROUTED))
+        if route is None:
+            if template is not None and template.startswith(NOT_COUNTED):
+                return
+            route = self.route(method, template or UNROUTED)
+        series = route.by_status.get(status)
+        if series is None:
+            series = route.by_status[status] = _Series()
+        series.count += 1
+        series.total += elapsed
+        series.buckets[bisect.bisect_left(_BUCKETS, elapsed)] += 1
+
+    def in_progress(self) -> list[tuple[str, str, int]]:
+        """The requests being answered now, per method and route template."""
+        counts: dict[tuple[str, str], int] = {}
+        for exchange in list(self.in_flight):
+            scope = exchange.scope
+            template = scope.get("path_template") or UNROUTED
+            if not template.startswith(NOT_COUNTED):
+                key = (scope["method"], template)
+                counts[key] = counts.get(key, 0) + 1
+        return [(method, path, running) for (method, path), running in counts.items()]
+
     def snapshot(self) -> "WorkerRequests":
         """This worker's numbers as plain records (what a worker writes for the summing metrics port)."""
         series = [
@@ -179,8 +208,7 @@ class RequestMetrics(Collector):
             for route in list(self.routes.values())
             for status, s in list(route.by_status.items())
         ]
-        progress = [(route.method, route.path, route.in_progress) for route in list(self.routes.values())]
-        return WorkerRequests(prefix=self.prefix, app_name=self.app_name, series=series, in_progress=progress)
+        return WorkerRequests(prefix=self.prefix, app_name=self.app_name, series=series, in_progress=self.in_progress())
 
     def collect(self) -> Any:
         yield from request_families(self.prefix, self.app_name, [self.snapshot()])
@@ -252,65 +280,6 @@ def request_metrics(prefix: str, app_name: str) -> RequestMetrics:
         found = _metrics[(prefix, app_name)] = RequestMetrics(prefix, app_name)
         REGISTRY.register(found)
     return found
-
-
-class _Ids:
-    """Request ids: 16 random hex digits per worker, then a counter; as long as a uuid4 hex, far cheaper."""
-
-    def __init__(self) -> None:
-        self.prefix = secrets.token_hex(8)
-        self.next = itertools.count(1).__next__
-
-
-_ids = _Ids()
-
-
-def new_request_id() -> str:
-    return f"{_ids.prefix}{_ids.next():016x}"
-
-
-class ObservabilityMiddleware:
-    """One access line and the request metrics of a route (the request id is the edge's: core/edge.py).
-
-    Pure ASGI, once per route (Litestar builds a stack per route): the route's labels are looked up on its
-    first request and kept; per request there are two clock readings and a few additions. The status is the
-    one the edge saw sent; no wrapper of its own.
-    """
-
-    excluded_prefix = "/metrics"
-
-    def __init__(self, app: ASGIApp, metrics: RequestMetrics) -> None:
-        self.app = app
-        self.metrics = metrics
-        self._by_method: dict[str, _RouteSeries | None] = {}
-
-    def _route(self, scope: HTTPScope) -> _RouteSeries | None:
-        method: str = scope["method"]
-        found = self._by_method.get(method, False)
-        if found is False:
-            path: str = scope.get("path_template") or scope["path"]
-            found = None if path.startswith(self.excluded_prefix) else self.metrics.route(method, path)
-            self._by_method[method] = found
-        return found  # type: ignore[return-value]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exchange = _exchange.get()
-        if scope["type"] != ScopeType.HTTP or exchange is None:
-            await self.app(scope, receive, send)
-            return
-        route = self._route(scope)
-        started = time.perf_counter()
-        if route is not None:
-            route.in_progress += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            elapsed = time.perf_counter() - started
-            status = exchange.status
-            if route is not None:
-                route.in_progress -= 1
-                route.observe(status, elapsed)
-            log_access(scope["method"], scope["path"], status, elapsed)
 
 
 class PoolCollector(Collector):

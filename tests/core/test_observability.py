@@ -3,7 +3,9 @@
 import asyncio
 import base64
 from pathlib import Path
+from typing import Any
 
+import httpx
 import msgspec
 from litestar.testing import AsyncTestClient
 
@@ -105,3 +107,44 @@ async def test_metrics_count_each_route_by_status_with_its_template(client: Asyn
         after, "trace_tour_requests_total", **live
     )
     assert 'path="/metrics"' not in after, "the scrape itself is not counted"
+
+
+async def test_unknown_paths_count_under_one_series_and_never_grow_the_labels(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+    before = (await client.get("/metrics")).text
+    for n in range(3):
+        assert (await client.get(f"/api/v1/no-such-thing-{n}")).status_code == 404
+    after = (await client.get("/metrics")).text
+    unrouted = {"path": "(no route)", "method": "GET", "status_code": "404"}
+    total = "trace_tour_requests_total"
+    assert _sample(after, total, **unrouted) - _sample(before, total, **unrouted) == 3
+    assert "no-such-thing" not in after, "a path no route took is never a label"
+
+
+async def test_requests_in_progress_are_reported_under_their_route(settings: Settings) -> None:
+    app = create_app(settings)
+    release = asyncio.Event()
+    reached = asyncio.Event()
+    edge = app.state.edge
+    routed = edge.app
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:  # the route, once routed, is slow to answer
+        async def held(message: Any) -> None:
+            if message["type"] == "http.response.start" and scope["path"] == "/health/live":
+                reached.set()
+                await release.wait()
+            await send(message)
+
+        await routed(scope, receive, held)
+
+    edge.app = slow
+    # httpx's own ASGI transport runs the app on this loop, so two requests can be in flight at once
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        waiting = asyncio.create_task(client.get("/health/live"))
+        await asyncio.wait_for(reached.wait(), 10)
+        during = (await client.get("/metrics")).text
+        release.set()
+        assert (await waiting).status_code == 200
+        after = (await client.get("/metrics")).text
+    gauge = "trace_tour_requests_in_progress"
+    assert _sample(during, gauge, method="GET", path="/health/live") == 1
+    assert _sample(after, gauge, method="GET", path="/health/live") == 0
