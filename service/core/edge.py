@@ -45,6 +45,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
 from service.core.observability import (
+    PREFLIGHT,
     Exchange,
     RequestMetrics,
     access_log,
@@ -135,6 +136,7 @@ class Edge:
         in_flight[exchange] = None
         try:
             if origin is not None and method == "OPTIONS":
+                scope["path_template"] = PREFLIGHT  # answered here for every path: one series, not one per path
                 await self._preflight(exchange, asked, send)
                 return
             added = [(_ID, exchange.rid.encode())]

@@ -140,6 +140,8 @@ class _RouteSeries:
 
 # the series of requests no route took (the router's 404 and 405), so unknown paths cannot grow the label set
 UNROUTED = "(no route)"
+# CORS preflights, answered by the edge for any path
+PREFLIGHT = "(preflight)"
 # the scrape itself is not counted
 NOT_COUNTED = "/metrics"
 

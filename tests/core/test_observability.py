@@ -109,14 +109,21 @@ async def test_metrics_count_each_route_by_status_with_its_template(client: Asyn
     assert 'path="/metrics"' not in after, "the scrape itself is not counted"
 
 
-async def test_unknown_paths_count_under_one_series_and_never_grow_the_labels(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
+async def test_unknown_paths_and_preflights_count_under_one_series_each(
+    client: AsyncTestClient,
+) -> None:  # type: ignore[type-arg]
     before = (await client.get("/metrics")).text
     for n in range(3):
         assert (await client.get(f"/api/v1/no-such-thing-{n}")).status_code == 404
-    after = (await client.get("/metrics")).text
     unrouted = {"path": "(no route)", "method": "GET", "status_code": "404"}
     total = "trace_tour_requests_total"
+    preflight = {"Origin": "https://shop.example.vn", "Access-Control-Request-Method": "POST"}
+    for n in range(2):
+        assert (await client.options(f"/api/v1/no-such-thing-{n}", headers=preflight)).status_code == 204
+    after = (await client.get("/metrics")).text
     assert _sample(after, total, **unrouted) - _sample(before, total, **unrouted) == 3
+    preflights = {"path": "(preflight)", "method": "OPTIONS", "status_code": "204"}
+    assert _sample(after, total, **preflights) - _sample(before, total, **preflights) == 2
     assert "no-such-thing" not in after, "a path no route took is never a label"
 
 
