@@ -1,7 +1,8 @@
 """Rows, ratios and the results table of `make bench`.
 
-Every row is read as two ratios measured in the same run, right before the row: to the bare Litestar route
-(bench/bare_app.py, the framework's ceiling) and to the service's own `/health/live` (our plumbing included).
+Every row is read as two ratios measured in the same run, around the row (before and after, averaged): to
+the bare Litestar route (bench/bare_app.py, the framework's ceiling) and to the service's own `/health/live`
+(our plumbing included).
 With `BENCH_RUNS=3` each row is measured three times; the table shows the median and the spread (lowest to
 highest) of each ratio, and a target counts as met only when the median meets it.
 """
@@ -165,5 +166,8 @@ def render_table(summaries: Sequence[Summary], extra_lines: Sequence[str] = ()) 
             f"{_ratio_cell(r.ratio, s.ratio_spread, s.runs)} | {r.target} | {met} |"
         )
     lines.extend(extra_lines)
-    lines.append(f"\nFigures: {each}; ratios are to routes measured right before each row, on the same server.")
+    lines.append(
+        f"\nFigures: {each}; ratios are to routes measured before and after each row (averaged), as long as the "
+        "row, on the same server."
+    )
     return "\n".join(lines)

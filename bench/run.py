@@ -2,7 +2,8 @@
 with wrk, report every path as ratios to the two.
 
 The bare app (bench/bare_app.py) is the framework's ceiling; the service's /health/live is our own plumbing
-with no I/O. Both are measured right before each row, so the ratios mean something on a noisy shared machine.
+with no I/O. Both are measured right before and right after each row, as long as the row, and averaged, so the
+ratios mean something on a noisy shared machine.
 `BENCH_RUNS=3` repeats every scenario and reports medians and spreads (bench/report.py). Results:
 bench/results/latest.json, the table in bench/README.md (between the markers) and bench/results/ratios.png.
 """
@@ -192,10 +193,13 @@ class Bench:
         self.baselines: list[float] = []
 
     def reference(self, connections: int = 64) -> tuple[float, float]:
-        """req/s of the bare route and of the service's /health/live, measured now (the machine is shared)."""
-        bare = wrk.run(f"{self.bare}/health/live", connections=connections, seconds=2).requests_per_s
-        live = wrk.run(f"{self.base}/health/live", connections=connections, seconds=2).requests_per_s
-        self.baselines.append(live)
+        """req/s of the bare route and of the service's /health/live, measured now for as long as a row is.
+
+        Measured just as long as the row itself: a shorter window reads higher on this machine (the bare route
+        measured 2 s and then 5 s read 0.90 × itself, 0.88-1.08 over three runs), which biased every ratio.
+        """
+        bare = wrk.run(f"{self.bare}/health/live", connections=connections, seconds=SECONDS).requests_per_s
+        live = wrk.run(f"{self.base}/health/live", connections=connections, seconds=SECONDS).requests_per_s
         return bare, live
 
     def measure(
@@ -214,8 +218,13 @@ class Bench:
     ) -> Row:
         base = server or self.base
         wrk.run(f"{base}{path}", connections=connections, seconds=1, headers=headers, script=script, env=env)  # warm-up
-        bare, live = self.reference(connections)
+        # the references are taken before and after the row and averaged, so a drift of the machine during the
+        # row (other tenants, heat) weighs on the reference as on the row: the bare route then reads ~1.0 × itself
+        bare_before, live_before = self.reference(connections)
         r = wrk.run(f"{base}{path}", connections=connections, seconds=SECONDS, headers=headers, script=script, env=env)
+        bare_after, live_after = self.reference(connections)
+        bare, live = (bare_before + bare_after) / 2, (live_before + live_after) / 2
+        self.baselines.append(live)
         row = Row(
             name,
             path,
@@ -361,7 +370,7 @@ def run_scenarios(bench: Bench, server_pid: int) -> tuple[list[list[Row]], dict[
         runs.append(rows)
     extras: dict[str, object] = {
         "rss_mb": worker_rss_mb(server_pid),
-        "baseline_rps_before_each": [round(v) for v in bench.baselines],
+        "baseline_rps_around_each": [round(v) for v in bench.baselines],
     }
     return runs, extras
 
