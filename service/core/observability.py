@@ -180,11 +180,12 @@ class RequestMetrics(Collector):
 
     def finish(self, method: str, template: str | None, status: int, elapsed: float) -> None:
         """Count one answered request under its route's template (the scrape itself is not counted)."""
-        route = self.routes.get((method, template or UNROUTED))
+        path = template or UNROUTED
+        route = self.routes.get((method, path))
         if route is None:
-            if template is not None and template.startswith(NOT_COUNTED):
+            if path.startswith(NOT_COUNTED):
                 return
-            route = self.route(method, template or UNROUTED)
+            route = self.route(method, path)
         series = route.by_status.get(status)
         if series is None:
             series = route.by_status[status] = _Series()

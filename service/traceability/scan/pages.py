@@ -69,11 +69,10 @@ async def _retry_nearby(entry: PageEntry | None, nearby_sites: NearbySites | Non
     entry.nearby_failed_at = time.monotonic()
     nearby = await nearby_places(nearby_sites, entry.data, lang)
     if nearby is not None:
-        entry.data.nearby = nearby
+        _with_nearby(entry, nearby)
         entry.html.clear()
         entry.answers.clear()
         entry.version += "|nearby"
-        entry.nearby_failed_at = None
 
 
 async def _photos(conn: asyncpg.Connection, data: PageData, base_url: str) -> None:

@@ -174,39 +174,38 @@ async def test_nearby_heritage_sites_from_the_injected_dependency(
     settings: Settings, db: Any, batch: dict[str, Any]
 ) -> None:
     """service/crosslinks.py wires `nearby_sites`; here a stand-in is provided the same way."""
-    from litestar.di import Provide
-
     from service.traceability.ports import PlaceRef
 
     class Sites:
         async def near(self, lat: float, lon: float, lang: str, limit: int) -> list[PlaceRef]:
             return [PlaceRef(name="Đền Đuổm <b>", url="https://trace.example.vn/sites/den-duom", distance_km=12.3)]
 
-    app = create_app(settings)
-    wired = Litestar(
-        route_handlers=_resolver_handlers(),
-        dependencies={**app.dependencies, "nearby_sites": Provide(lambda: Sites(), sync_to_thread=False)},
-        lifespan=app._lifespan_managers,
-        exception_handlers=app.exception_handlers,
-        on_app_init=[],
-    )
+    wired = _wired_with(settings, Sites())
     async with AsyncTestClient(app=wired, base_url=BASE) as client:
         html = (await client.get(f"/trace/{batch['code']}")).text
     assert "Di tích gần vùng trồng" in html and "Đền Đuổm &lt;b&gt;" in html and "12.3 km" in html
 
 
-def _resolver_handlers() -> list[Any]:
+def _wired_with(settings: Settings, sites: Any) -> Litestar:
+    """The scan routes with `sites` as the tourism side's `nearby_sites` (as service/crosslinks.py wires it)."""
+    from litestar.di import Provide
+
     from service.traceability.scan.routes import route_handlers
 
-    return list(route_handlers)
+    app = create_app(settings)
+    return Litestar(
+        route_handlers=list(route_handlers),
+        dependencies={**app.dependencies, "nearby_sites": Provide(lambda: sites, sync_to_thread=False)},
+        lifespan=app._lifespan_managers,
+        exception_handlers=app.exception_handlers,
+        on_app_init=[],
+    )
 
 
 async def test_nearby_sites_that_failed_are_asked_again_and_then_shown(
     settings: Settings, db: Any, batch: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The tourism side failing once must not hide heritage sites from a cached page for its whole lifetime."""
-    from litestar.di import Provide
-
     from service.traceability.ports import PlaceRef
     from service.traceability.scan import pages
 
@@ -219,14 +218,7 @@ async def test_nearby_sites_that_failed_are_asked_again_and_then_shown(
                 raise ConnectionError("tourism side briefly away")
             return [PlaceRef(name="Đền Đuổm", url="https://trace.example.vn/sites/den-duom", distance_km=12.3)]
 
-    app = create_app(settings)
-    wired = Litestar(
-        route_handlers=_resolver_handlers(),
-        dependencies={**app.dependencies, "nearby_sites": Provide(lambda: FlakySites(), sync_to_thread=False)},
-        lifespan=app._lifespan_managers,
-        exception_handlers=app.exception_handlers,
-        on_app_init=[],
-    )
+    wired = _wired_with(settings, FlakySites())
     page = f"/trace/{batch['code']}"
     async with AsyncTestClient(app=wired, base_url=BASE) as client:
         async with asyncio.timeout(5):
