@@ -36,6 +36,7 @@ from service.core.open_data import OpenDataCatalogController
 from service.core.openapi import finish_lazily
 from service.core.pdf import printing_lifespan
 from service.core.prepared import COMPRESS_FROM, GZIP_LEVEL
+from service.core.stacks import lean_route_stacks
 from service.jobs import jobs_lifespan
 from service.media import routes as media_routes
 from service.partners.routes import PartnerAdminController, provide_partner
@@ -153,6 +154,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         else None,
         debug=False,
     )
+    # routes that opted out of authentication or compression lose those layers' stack frames, not just their work
+    lean_route_stacks(app)
     # request ids, CORS, request metrics and access lines around everything, routing included, in one pass over
     # the headers (core/edge.py)
     # and the warm lanes: prepared answers replayed before routing, registered by the domains' lifespans
