@@ -16,6 +16,9 @@ from service.tourism.geo import bbox_around
 from service.tourism.guide import queries
 
 CELL_DEGREES = 0.005  # about 550 m north-south: a visitor's cell lists every zone that reaches into it
+# a zone's box is widened by this much (about 1 cm) before it is used to skip the exact test: float rounding and
+# the box's flat-earth longitude span can never leave out a position the exact test would find inside
+BOX_MARGIN_DEGREES = 1e-7
 
 
 class Candidate(msgspec.Struct, kw_only=True):
@@ -39,7 +42,10 @@ class SiteGuide(msgspec.Struct, kw_only=True):
     version: int
     points: list[Candidate]  # in play order (ord, slug)
     tours: dict[str, list[str]]  # tour slug -> point slugs in stop order
-    grid: dict[tuple[int, int], list[int]] = msgspec.field(default_factory=dict)
+    # per cell: the zones reaching into it, each with its bounding box (min_lat, max_lat, min_lon, max_lon)
+    grid: dict[tuple[int, int], list[tuple[Candidate, float, float, float, float]]] = msgspec.field(
+        default_factory=dict
+    )
     by_slug: dict[str, int] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -51,13 +57,20 @@ class SiteGuide(msgspec.Struct, kw_only=True):
                 box = (min(lats), max(lats), min(lons), max(lons))
             else:
                 box = bbox_around(point.lat, point.lon, point.radius_m)
+            m = BOX_MARGIN_DEGREES
+            entry = (point, box[0] - m, box[1] + m, box[2] - m, box[3] + m)
             for cell in _cells(*box):
-                self.grid.setdefault(cell, []).append(index)
+                self.grid.setdefault(cell, []).append(entry)
 
     def zones_near(self, lat: float, lon: float) -> Iterator[Candidate]:
-        """Zones whose bounding box covers the visitor's cell; the caller checks the exact shape."""
-        for index in self.grid.get(_cell(lat, lon), ()):
-            yield self.points[index]
+        """Zones whose bounding box holds the visitor; the caller checks the exact shape.
+
+        Four comparisons per zone in the visitor's cell, so the exact (trigonometric) test runs only for the
+        one or two zones the visitor may be in, not for the thirty a dense cell lists.
+        """
+        for point, min_lat, max_lat, min_lon, max_lon in self.grid.get(_cell(lat, lon), ()):
+            if min_lat <= lat <= max_lat and min_lon <= lon <= max_lon:
+                yield point
 
     def next_stops(self, heard: set[str], tour: str | None, limit: int = 2) -> list[Candidate]:
         """The next unheard stops: in the tour's order when a tour is followed, else in the site's order."""
