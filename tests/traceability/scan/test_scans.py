@@ -1,6 +1,8 @@
 """Scans: recorded off the hot path, flushed on shutdown, deduplicated (bounded), and turned into alerts for review."""
 
+import asyncio
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -9,7 +11,15 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.settings import Settings
-from service.traceability.scan.scans import CounterfeitRules, ScanRecorder, classify_user_agent, coarse_position
+from service.traceability.scan.scans import (
+    COPY_TURN,
+    CounterfeitRules,
+    Scan,
+    ScanRecorder,
+    classify_user_agent,
+    coarse_position,
+    copy_rows_in_turns,
+)
 from tests.support.app import UserFactory, flush
 from tests.support.factories import (
     BASE,
@@ -159,3 +169,26 @@ def test_dedup_memory_stays_at_its_cap_past_it() -> None:
         recorder.record(batch_id=batch, unit_id=None, client_address=f"client-{i}", user_agent=PHONE, position=None)
         assert recorder.remembered_clients <= 100_000
     assert recorder.remembered_clients == 100_000
+
+
+async def test_a_large_flush_lets_requests_in_while_its_rows_are_encoded() -> None:
+    """asyncpg encodes COPY rows in the worker's only thread: the rows come in turns, the loop runs in between."""
+    batch = uuid.uuid4()
+    now = datetime.now(UTC)
+    scans = [Scan(batch, None, now, None, None, "android", i % 2 == 0, b"c" * 16) for i in range(1000)]
+    turns = 0
+    encoding = True
+
+    async def another_request() -> None:
+        nonlocal turns
+        while encoding:
+            turns += 1
+            await asyncio.sleep(0)
+
+    waiting = asyncio.create_task(another_request())
+    await asyncio.sleep(0)
+    rows = [row async for row in copy_rows_in_turns(scans)]
+    encoding = False
+    await waiting
+    assert rows == [tuple(scan[:7]) for scan in scans]  # what COPY writes: every scan, in order, no client digest
+    assert turns >= len(scans) // COPY_TURN - 1
