@@ -1,11 +1,13 @@
-"""The framework's ceiling: one Litestar route returning a small msgspec Struct, no middleware.
+"""The framework's ceiling: Litestar routes with nothing of ours around them, no middleware.
 
-`make bench` serves it with the same granian settings as the service, so every row can be read as a
-ratio to what Litestar itself costs on this machine, in the same run.
+`GET /health/live` returns a small msgspec Struct: `make bench` serves it with the same granian settings as
+the service, so every row can be read as a ratio to what Litestar itself costs on this machine, in the same
+run. `POST /echo-position` decodes a small JSON body and answers it: what any POST with a body costs the
+framework and the server alone (the audio guide's position report is such a POST).
 """
 
 import msgspec
-from litestar import Litestar, get
+from litestar import Litestar, get, post
 
 
 class Live(msgspec.Struct):
@@ -18,6 +20,18 @@ def live() -> Live:
     return Live(status="ok")
 
 
+class Position(msgspec.Struct):
+    site: str
+    lat: float
+    lon: float
+
+
+@post("/echo-position", sync_to_thread=False, status_code=200)
+def echo_position(data: Position) -> Position:
+    """A POST whose JSON body is decoded and answered: what any body costs the framework and the server."""
+    return data
+
+
 def build() -> Litestar:
     """Granian's factory (`bench.bare_app:build`)."""
-    return Litestar(route_handlers=[live], openapi_config=None, debug=False)
+    return Litestar(route_handlers=[live, echo_position], openapi_config=None, debug=False)

@@ -312,6 +312,17 @@ def core_scenarios(bench: Bench) -> list[Row]:
     guide_body = os.environ.get("BENCH_GUIDE_BODY") or msgspec.json.encode(guide_request()).decode()
     rows.append(
         measure(
+            "bare Litestar POST, the guide's JSON body (decoded, echoed)",
+            "/echo-position",
+            "reference (POST)",
+            server=bench.bare,
+            script="post_json.lua",
+            env={"BENCH_BODY": guide_body},
+            note="what a POST with a body costs the framework and server alone: the guide's ceiling",
+        )
+    )
+    rows.append(
+        measure(
             "guide position among 10,000 points",
             "/api/v1/guide/position",
             HOT,
