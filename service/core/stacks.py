@@ -65,14 +65,15 @@ def _lean_stack(app: Litestar, route: HTTPRoute, handler: HTTPRouteHandler) -> A
     middleware = handler.resolve_middleware()
     kept: list[Any] = [m for m in middleware if not _opted_out(m, handler.opt)]  # as Litestar's, of many shapes
     compression = app.compression_config
-    compresses = compression is not None and not handler.opt.get(compression.exclude_opt_key or "")
-    if len(kept) == len(middleware) and (compresses or compression is None):
+    if compression is not None and handler.opt.get(compression.exclude_opt_key or ""):
+        compression = None  # this route opted out of it
+    elif len(kept) == len(middleware):
         return None  # nothing to leave out
     stack: ASGIApp = route.handle  # type: ignore[assignment]  # an HTTP route's handler, as Litestar uses it
-    if not kept and not compresses:
+    if not kept and compression is None:
         return stack
     stack = wrap_in_exception_handler(app=stack)  # as Litestar: errors answered inside the layers' send wrappers
-    if compresses and compression is not None:
+    if compression is not None:
         stack = compression.middleware_class(app=stack, config=compression)
     for layer in kept:
         if hasattr(layer, "__iter__"):  # as Litestar reads a (factory, kwargs) pair

@@ -367,7 +367,7 @@ async def copy_rows_in_turns(scans: list[Scan]) -> AsyncIterator[tuple[Any, ...]
     for i, scan in enumerate(scans):
         if i and not i % COPY_TURN:
             await asyncio.sleep(0)
-        yield scan[:7]
+        yield scan[: len(SCAN_COLUMNS)]
 
 
 def phone_commune(scan: Scan) -> str:
