@@ -49,8 +49,13 @@ class ChangeFeed:
             return 0.0
         return time.monotonic() - self._down_since
 
+    # Both replace the list rather than change it: a notification being handed out meanwhile (possibly on
+    # another thread, as in tests) goes on over the list it started with and skips no one.
     def subscribe(self, listener: Listener) -> None:
-        self._listeners.append(listener)
+        self._listeners = [*self._listeners, listener]
+
+    def unsubscribe(self, listener: Listener) -> None:
+        self._listeners = [known for known in self._listeners if known is not listener]
 
     def publish_local(self, table: str, key: str) -> None:
         """Tell this process's caches at once (the writer's own worker need not wait for the round trip)."""

@@ -159,3 +159,17 @@ async def test_stale_answers_end_when_the_outage_outlasts_the_bound(database_url
             await cache.get_or_stale("k", _away)
     finally:
         await feed.stop()
+
+
+def test_a_listener_leaving_while_a_change_is_handed_out_skips_no_one() -> None:
+    feed = ChangeFeed("postgresql://unused")
+    seen: list[str] = []
+
+    def leaving(table: str, key: str) -> None:
+        feed.unsubscribe(leaving)
+
+    feed.subscribe(leaving)
+    feed.subscribe(lambda table, key: seen.append(key))
+    feed.publish_local("products", "1")
+    feed.publish_local("products", "2")
+    assert seen == ["1", "2"]

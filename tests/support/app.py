@@ -2,6 +2,7 @@
 and sending requests that really overlap."""
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from litestar.testing.transport import TestClientTransport
 
-from service.core.changes import ChangeFeed
+from service.core.changes import CHANNEL, ChangeFeed
 from service.traceability.scan.scans import ScanRecorder
 
 # The `make_user` fixture (tests/conftest.py): a user of a role, signed in; returns auth headers plus ids.
@@ -40,10 +41,31 @@ async def flush(app: Litestar) -> None:
 
 
 async def feed_up(app: Litestar) -> ChangeFeed:
-    """Wait until the app's change feed listens (before it does, the per-worker caches keep nothing)."""
+    """Wait until the app's change feed listens (before it does, the per-worker caches keep nothing) and has
+    heard every notification committed before this call: a fixture's own writes, heard late, would otherwise
+    drop what the test has just cached. PostgreSQL delivers notifications in commit order, so once a marker
+    sent now comes back, the earlier ones have been handled."""
     feed: ChangeFeed = app.state.change_feed
+    marker = f"test-marker:{uuid.uuid4()}"
+    here = asyncio.get_running_loop()
+    heard = asyncio.Event()
+
+    def listen(table: str, key: str) -> None:  # on the app's event loop (the test client's thread)
+        if f"{table}:{key}" == marker:
+            here.call_soon_threadsafe(heard.set)
+
     async with asyncio.timeout(5):
         await feed.wait_healthy()
+        feed.subscribe(listen)
+        try:
+            conn = await asyncpg.connect(app.state.dsn)
+            try:
+                await conn.execute("select pg_notify($1, $2)", CHANNEL, marker)
+            finally:
+                await conn.close()
+            await heard.wait()
+        finally:
+            feed.unsubscribe(listen)
     return feed
 
 
