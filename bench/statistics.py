@@ -122,7 +122,7 @@ def table_row(outcome: dict[str, object]) -> str:
     verdict = "yes" if outcome.get("met") else "**no**"
     return (
         f"| province overview page, a year of rollups ({outcome.get('scans', 0):,} scans) | 1 | | "
-        f"{float(str(outcome.get('median_s', 0))) * 1000:.0f} | | | | {outcome.get('ratio_to_baseline')} × its time "
+        f"{float(str(outcome.get('median_s', 0))) * 1000:.0f} | | | | | {outcome.get('ratio_to_baseline')} × its time "
         f"| every request ≤ {PAGE_BUDGET_S:g} s | {verdict} (max {outcome.get('max_s')} s) |"
     )
 
