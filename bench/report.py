@@ -32,6 +32,7 @@ class Row:
     ratio_bare: float | None = None  # to the bare Litestar route
     # the bare route's own p99 in the reference windows around the row (averaged): the machine's floor that minute
     bare_p99_ms: float | None = None
+    io_stall_pct: float | None = None  # share of the row's time some task waited for the disk (PSI)
     check: Callable[["Row"], bool] | None = field(default=None, repr=False, compare=False)
 
     def judge(self) -> None:
@@ -125,6 +126,7 @@ def summarise(runs: Sequence[Sequence[Row]]) -> list[Summary]:
             first.note,
             _median([r.ratio_bare for r in same]),
             bare_p99_ms=_median([r.bare_p99_ms for r in same]),
+            io_stall_pct=_median([r.io_stall_pct for r in same]),
             check=first.check,
         )
         median.judge()
@@ -155,9 +157,9 @@ def render_table(summaries: Sequence[Summary], extra_lines: Sequence[str] = ()) 
     runs = max((s.runs for s in summaries), default=1)
     each = f"median of {runs} runs (spread)" if runs > 1 else "one run"
     lines = [
-        "| path | conns | req/s | p50 ms | p99 ms | bare p99 ms around | errors | × bare Litestar "
+        "| path | conns | req/s | p50 ms | p99 ms | bare p99 ms around | I/O wait % | errors | × bare Litestar "
         "| × service /health/live | target | met |"
-        "\n|---|---|---|---|---|---|---|---|---|---|---|",
+        "\n|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in summaries:
         r = s.row
@@ -165,8 +167,9 @@ def render_table(summaries: Sequence[Summary], extra_lines: Sequence[str] = ()) 
         if runs > 1 and r.met is not None:
             met += f" ({s.met_runs}/{s.runs})"
         floor = "" if r.bare_p99_ms is None else f"{r.bare_p99_ms:.1f}"
+        io = "" if r.io_stall_pct is None else f"{r.io_stall_pct:.0f}"
         lines.append(
-            f"| {r.name} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {floor} | "
+            f"| {r.name} | {r.connections} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {floor} | {io} | "
             f"{r.errors + r.non_2xx_3xx} | {_ratio_cell(r.ratio_bare, s.bare_spread, s.runs)} | "
             f"{_ratio_cell(r.ratio, s.ratio_spread, s.runs)} | {r.target} | {met} |"
         )
@@ -174,6 +177,7 @@ def render_table(summaries: Sequence[Summary], extra_lines: Sequence[str] = ()) 
     lines.append(
         f"\nFigures: {each}; ratios are to routes measured before and after each row (averaged), as long as the "
         "row, on the same server. *Bare p99 ms around*: the bare Litestar route's own p99 in those windows, what "
-        "this machine allowed a route that does nothing that minute."
+        "this machine allowed a route that does nothing that minute. *I/O wait %*: the share of the row's time in "
+        "which some task on the machine waited for the disk (Linux PSI)."
     )
     return "\n".join(lines)

@@ -241,12 +241,13 @@ class Bench:
             note,
             r.requests_per_s / bare if bare else None,
             bare_p99_ms=(bare_before.p99_ms + bare_after.p99_ms) / 2,
+            io_stall_pct=r.io_stall_pct,
             check=check,
         )
         row.judge()
         print(
             f"{name:52} {r.requests_per_s:9.0f} rps  p50 {r.p50_ms:6.1f} ms  p99 {r.p99_ms:6.1f} ms  "
-            f"x bare {row.ratio_bare or 0:.2f}  x live {row.ratio or 0:.2f}  "
+            f"x bare {row.ratio_bare or 0:.2f}  x live {row.ratio or 0:.2f}  io wait {r.io_stall_pct or 0:.0f} %  "
             f"non-2xx/3xx {r.non_2xx_3xx}  errors {r.errors}",
             flush=True,
         )
@@ -451,7 +452,7 @@ def write_results(runs: list[list[Row]], extras: dict[str, object]) -> None:
     if isinstance(rss, list) and rss:
         worst = max(rss)
         extra_lines.append(
-            f"| server memory after the runs | | | | | | | | | ≤ 200 MB RSS per worker | "
+            f"| server memory after the runs | | | | | | | | | | ≤ 200 MB RSS per worker | "
             f"{'yes' if worst <= 200 else '**no**'} ({', '.join(f'{v:.0f}' for v in rss)} MB) |"
         )
     overview = extras.get("province_overview")

@@ -2,7 +2,8 @@
 
 import re
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
@@ -18,6 +19,8 @@ class WrkResult:
     requests: int
     errors: int
     non_2xx_3xx: int
+    # share of the run's time in which some task on the machine waited for the disk (Linux PSI), when readable
+    io_stall_pct: float | None = None
 
 
 def _ms(value: str) -> float:
@@ -25,6 +28,15 @@ def _ms(value: str) -> float:
     if not match:
         raise ValueError(f"cannot read wrk latency {value!r}")
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def io_stalled_us() -> int | None:
+    """Microseconds in which some task waited for I/O since boot (/proc/pressure/io), or None without PSI."""
+    try:
+        some = Path("/proc/pressure/io").read_text().splitlines()[0]
+        return int(some.rsplit("total=", 1)[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def parse(output: str) -> WrkResult:
@@ -61,9 +73,14 @@ def run(
     command.append(url)
     import os
 
+    stalled, started = io_stalled_us(), time.monotonic()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, env={**os.environ, **(env or {})}, check=True
     )
+    elapsed, stalled_after = time.monotonic() - started, io_stalled_us()
     if done.stderr.strip():
         print(done.stderr.strip())
-    return parse(done.stdout)
+    result = parse(done.stdout)
+    if stalled is None or stalled_after is None:
+        return result
+    return replace(result, io_stall_pct=100 * (stalled_after - stalled) / (elapsed * 1_000_000))
