@@ -429,6 +429,7 @@ def label_sheet(bench: Bench) -> Row:
         None,
         f"/health/live meanwhile {during.requests_per_s:,.0f} req/s, p99 {during.p99_ms:.1f} ms",
         None,
+        io_stall_pct=during.io_stall_pct,
         check=target(p99_ms=2000, no_errors=True),
     )
     row.judge()  # each run's own verdict, so the table can say in how many runs it was met
