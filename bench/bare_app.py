@@ -2,8 +2,9 @@
 
 `GET /health/live` returns a small msgspec Struct: `make bench` serves it with the same granian settings as
 the service, so every row can be read as a ratio to what Litestar itself costs on this machine, in the same
-run. `POST /echo-position` decodes a small JSON body and answers it: what any POST with a body costs the
-framework and the server alone (the audio guide's position report is such a POST).
+run. `POST /echo-position` decodes a small JSON body and answers it: a POST with a body on the framework and
+the server alone (the audio guide's position report is such a POST). Nothing of ours means Python's default
+garbage collector settings too: its full collections are most of this row's p99 (bench/README.md, session 9).
 """
 
 import msgspec

@@ -321,7 +321,7 @@ def core_scenarios(bench: Bench) -> list[Row]:
             server=bench.bare,
             script="post_json.lua",
             env={"BENCH_BODY": guide_body},
-            note="what a POST with a body costs the framework and server alone: the guide's ceiling",
+            note="a POST with a body, nothing of ours (Python's default garbage collector too: most of its p99)",
         )
     )
     rows.append(
