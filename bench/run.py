@@ -193,7 +193,7 @@ class Bench:
         self.baselines: list[float] = []
 
     def reference(self, connections: int = 64) -> tuple[wrk.WrkResult, wrk.WrkResult]:
-        """req/s of the bare route and of the service's /health/live, measured now for as long as a row is.
+        """wrk's figures (req/s, p99) for the bare route and the service's /health/live, now, as long as a row.
 
         Measured just as long as the row itself: a shorter window reads higher on this machine (the bare route
         measured 2 s and then 5 s read 0.90 × itself, 0.88-1.08 over three runs), which biased every ratio.
