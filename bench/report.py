@@ -153,14 +153,24 @@ def _ratio_cell(median: float | None, spread: tuple[float, float] | None, runs: 
     return f"{median:.2f} ({spread[0]:.2f}–{spread[1]:.2f})"
 
 
+COLUMNS = (
+    "path", "conns", "req/s", "p50 ms", "p99 ms", "bare p99 ms around", "I/O wait %", "errors", "× bare Litestar",
+    "× service /health/live", "target", "met",
+)  # fmt: skip
+
+
+def table_line(name: str, target: str, met: str, *, conns: str = "", p50: str = "", live: str = "") -> str:
+    """A line of the results table that is not a wrk row (memory, the province overview); other cells empty."""
+    cells = dict.fromkeys(COLUMNS, "")
+    cells.update({"path": name, "conns": conns, "p50 ms": p50, "× service /health/live": live})
+    cells.update({"target": target, "met": met})
+    return "| " + " | ".join(cells.values()) + " |"
+
+
 def render_table(summaries: Sequence[Summary], extra_lines: Sequence[str] = ()) -> str:
     runs = max((s.runs for s in summaries), default=1)
     each = f"median of {runs} runs (spread)" if runs > 1 else "one run"
-    lines = [
-        "| path | conns | req/s | p50 ms | p99 ms | bare p99 ms around | I/O wait % | errors | × bare Litestar "
-        "| × service /health/live | target | met |"
-        "\n|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
+    lines = ["| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS)]
     for s in summaries:
         r = s.row
         met = {True: "yes", False: "**no**", None: ""}[r.met]

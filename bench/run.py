@@ -25,7 +25,7 @@ import msgspec
 
 from bench import faults, scale, wrk
 from bench import statistics as bench_statistics
-from bench.report import Row, Summary, render_table, summarise, target
+from bench.report import Row, Summary, render_table, summarise, table_line, target
 from bench.seed_large import Fixture, seed_large
 from service.auth.guards import build_jwt_auth
 from service.core.db import EmbeddedPostgres
@@ -453,8 +453,11 @@ def write_results(runs: list[list[Row]], extras: dict[str, object]) -> None:
     if isinstance(rss, list) and rss:
         worst = max(rss)
         extra_lines.append(
-            f"| server memory after the runs | | | | | | | | | | ≤ 200 MB RSS per worker | "
-            f"{'yes' if worst <= 200 else '**no**'} ({', '.join(f'{v:.0f}' for v in rss)} MB) |"
+            table_line(
+                "server memory after the runs",
+                "≤ 200 MB RSS per worker",
+                f"{'yes' if worst <= 200 else '**no**'} ({', '.join(f'{v:.0f}' for v in rss)} MB)",
+            )
         )
     overview = extras.get("province_overview")
     if isinstance(overview, dict):

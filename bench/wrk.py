@@ -1,5 +1,6 @@
 """Drive the server with wrk (a separate process) and parse what it prints."""
 
+import os
 import re
 import subprocess
 import time
@@ -71,8 +72,6 @@ def run(
     if script:
         command += ["-s", str(LUA_DIR / script)]
     command.append(url)
-    import os
-
     stalled, started = io_stalled_us(), time.monotonic()
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=seconds + 30, env={**os.environ, **(env or {})}, check=True
