@@ -36,8 +36,8 @@ and explain, problem+json included.
 
 import logging
 import re
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from time import perf_counter
 from typing import Any, Final
 
 from litestar.constants import DEFAULT_ALLOWED_CORS_HEADERS
@@ -51,6 +51,7 @@ from service.core.observability import (
     access_log,
     current_exchange,
     log_access,
+    new_request_id,
     sane_request_id,
 )
 from service.core.prepared import Prepared
@@ -64,6 +65,8 @@ _VARY = b"vary"
 _ASKED_HEADERS = b"access-control-request-headers"
 _HOST = b"host"
 _ACCEPT_ENCODING = b"accept-encoding"
+# the request headers the edge reads, each its own name: one dict lookup per header instead of four comparisons
+_READ: Final = {name: name for name in (_ID, _ORIGIN, _COOKIE, _ASKED_HEADERS)}
 # a plain host name or address (a subset of what Litestar's router accepts): anything else is left to the router
 _PLAIN_HOST = re.compile(rb"\A[0-9A-Za-z.\-:\[\]]*\Z")
 _ALLOW_ORIGIN = b"access-control-allow-origin"
@@ -116,40 +119,46 @@ class Edge:
         if scope["type"] != _HTTP:
             await self.app(scope, receive, send)
             return
-        started = time.perf_counter()
+        started = perf_counter()
         method: str = scope["method"]  # HTTP only here
         path = scope["path"]  # as asked (the router may rewrite the scope's for a mounted app)
-        rid: str | None = None
+        rid: bytes | None = None
         origin: bytes | None = None
         asked: bytes | None = None
         cookie = False
         for name, value in scope["headers"]:
-            if name == _ID:
-                rid = sane_request_id(value.decode("latin-1"))
-            elif name == _ORIGIN:
+            kind = _READ.get(name)
+            if kind is None:
+                continue
+            if kind is _ID:
+                rid = sane_request_id(value)
+            elif kind is _ORIGIN:
                 origin = value
-            elif name == _COOKIE:
+            elif kind is _COOKIE:
                 cookie = True
-            elif name == _ASKED_HEADERS:
+            else:
                 asked = value
-        exchange = Exchange(scope, rid)
+        exchange = Exchange(scope, rid or new_request_id())
         token = current_exchange.set(exchange)
         in_flight = self.in_flight
         in_flight[exchange] = None
         try:
-            if origin is not None and method == "OPTIONS":
+            if origin is None:
+                added = [(_ID, exchange.header)]
+                joins_vary = False
+            elif method == "OPTIONS":
                 scope["path_template"] = PREFLIGHT  # answered here for every path: one series, not one per path
                 await self._preflight(exchange, asked, send)
                 return
-            added = [(_ID, exchange.rid.encode())]
-            joins_vary = origin is not None and cookie
-            if origin is not None:
-                added += self._simple(origin, cookie)
-            if self.lanes and method == "GET":
-                lane = self.lanes.get(path[1:].partition("/")[0])
-                if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
-                    return
-            elif self.body_lanes and method == "POST":
+            else:
+                added = [(_ID, exchange.header), *self._simple(origin, cookie)]
+                joins_vary = cookie
+            if method == "GET":
+                if self.lanes:
+                    lane = self.lanes.get(path[1:].partition("/")[0])
+                    if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
+                        return
+            elif method == "POST" and self.body_lanes:
                 body_lane = self.body_lanes.get(path)
                 if body_lane is not None:
                     rest = await self._answer_from_body(body_lane, scope, receive, exchange, send, added, joins_vary)
@@ -157,17 +166,18 @@ class Edge:
                         return
                     receive = rest
 
-            async def answer(message: Message) -> None:
+            # a plain function handing back `send`'s awaitable: no coroutine of its own for each message
+            def answer(message: Message) -> Awaitable[None]:
                 if message["type"] == "http.response.start":
                     exchange.status = message["status"]
                     headers = message.get("headers", ())
                     message["headers"] = _merged(headers, added) if joins_vary else [*headers, *added]
-                await send(message)
+                return send(message)
 
             await self.app(scope, receive, answer)
         finally:
             del in_flight[exchange]
-            elapsed = time.perf_counter() - started
+            elapsed = perf_counter() - started
             if self.metrics is not None:  # under the route's template: the router's, or the lane's for a replay
                 self.metrics.finish(method, scope.get("path_template"), exchange.status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
@@ -256,7 +266,7 @@ class Edge:
         return [(_ALLOW_ORIGIN, origin), *self.simple[1:], (_VARY, b"Origin")]
 
     async def _preflight(self, exchange: Exchange, asked: bytes | None, send: Send) -> None:
-        headers = [*self.preflight, (_ID, exchange.rid.encode())]
+        headers = [*self.preflight, (_ID, exchange.header)]
         wanted = {h.strip() for h in (asked or b"").decode("latin-1").split(",") if h.strip()}
         if wanted:
             allowed = ", ".join(sorted(wanted | DEFAULT_ALLOWED_CORS_HEADERS))

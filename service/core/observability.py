@@ -29,7 +29,8 @@ def multiprocess_enabled() -> bool:
     return bool(os.environ.get(MULTIPROC_ENV))
 
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# a client's X-Request-ID is kept only when it is short and plain: it goes into logs and headers
+_SAFE_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 access_log = logging.getLogger("service.access")
 
 
@@ -37,34 +38,43 @@ class _Ids:
     """Request ids: 16 random hex digits per worker, then a counter; as long as a uuid4 hex, far cheaper."""
 
     def __init__(self) -> None:
-        self.prefix = secrets.token_hex(8)
+        self.prefix = secrets.token_hex(8).encode()
         self.next = itertools.count(1).__next__
 
 
 _ids = _Ids()
 
 
-class Exchange:
+def new_request_id() -> bytes:
+    """A new request id, as the header carries it."""
+    return b"%s%016x" % (_ids.prefix, _ids.next())
+
+
+class Exchange(msgspec.Struct, eq=False):
     """One request as the layers around the application see it: its scope, id, and the status it was answered with.
 
-    Without an id from the client (`rid`), a new one.
+    The id is kept as the `X-Request-ID` header carries it (the logs decode it when they write a line); `status`
+    starts as the 500 the server sends when an exception escapes before any answer. A msgspec Struct: made in a
+    fifth of the time of a class with `__init__`, on every request; `eq=False` keeps it hashable by identity (the
+    requests in flight are a dict of them).
     """
 
-    __slots__ = ("rid", "scope", "status")
+    scope: HTTPScope
+    header: bytes
+    status: int = 500
 
-    def __init__(self, scope: HTTPScope, rid: str | None) -> None:
-        self.scope = scope
-        self.rid = rid or f"{_ids.prefix}{_ids.next():016x}"
-        self.status = 500  # an exception that escapes before any answer is counted as the 500 the server sends
+    @property
+    def rid(self) -> str:
+        return self.header.decode("latin-1")
 
 
 # the request being answered: set by the edge (service/core/edge.py) around each request, read by the logs
 current_exchange: contextvars.ContextVar[Exchange | None] = contextvars.ContextVar("exchange", default=None)
 
 
-def sane_request_id(candidate: str) -> str | None:
+def sane_request_id(candidate: bytes) -> bytes | None:
     """A client's X-Request-ID, kept only when it is short and plain (it goes into logs and headers)."""
-    return candidate if _SAFE_ID.match(candidate) else None
+    return candidate if _SAFE_ID.fullmatch(candidate) else None
 
 
 def current_request_id() -> str | None:

@@ -60,6 +60,15 @@ async def test_request_id_is_echoed_or_made(client: AsyncTestClient) -> None:  #
     assert len(made.headers["x-request-id"]) == 32
     problem = await client.get("/nowhere", headers={"X-Request-ID": "abc-123"})
     assert problem.json()["request_id"] == "abc-123"
+    # as long as 64 characters a phone's id is kept; a longer one would bloat every log line: a new one instead
+    longest = await client.get("/health/live", headers={"X-Request-ID": "r" * 64})
+    assert longest.headers["x-request-id"] == "r" * 64
+    too_long = await client.get("/health/live", headers={"X-Request-ID": "r" * 65})
+    assert too_long.headers["x-request-id"] != "r" * 65
+    # two requests without an id get two ids, from the same worker's prefix
+    first, second = (await client.get("/health/live"), await client.get("/health/live"))
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert first.headers["x-request-id"][:16] == second.headers["x-request-id"][:16]
 
 
 async def test_metrics_need_their_token_when_one_is_set(settings: Settings) -> None:
