@@ -162,8 +162,8 @@ COLUMNS = (
 def table_line(name: str, target: str, met: str, *, conns: str = "", p50: str = "", live: str = "") -> str:
     """A line of the results table that is not a wrk row (memory, the province overview); other cells empty."""
     cells = dict.fromkeys(COLUMNS, "")
-    cells.update({"path": name, "conns": conns, "p50 ms": p50, "× service /health/live": live})
-    cells.update({"target": target, "met": met})
+    cells.update({"path": name, "conns": conns, "p50 ms": p50, "× service /health/live": live, "target": target})
+    cells["met"] = met
     return "| " + " | ".join(cells.values()) + " |"
 
 

@@ -143,22 +143,19 @@ class Edge:
         in_flight = self.in_flight
         in_flight[exchange] = None
         try:
-            if origin is None:
-                added = [(_ID, exchange.header)]
-                joins_vary = False
-            elif method == "OPTIONS":
+            if origin is not None and method == "OPTIONS":
                 scope["path_template"] = PREFLIGHT  # answered here for every path: one series, not one per path
                 await self._preflight(exchange, asked, send)
                 return
-            else:
-                added = [(_ID, exchange.header), *self._simple(origin, cookie)]
-                joins_vary = cookie
-            if method == "GET":
-                if self.lanes:
-                    lane = self.lanes.get(path[1:].partition("/")[0])
-                    if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
-                        return
-            elif method == "POST" and self.body_lanes:
+            added = [(_ID, exchange.header)]
+            joins_vary = origin is not None and cookie
+            if origin is not None:
+                added += self._simple(origin, cookie)
+            if self.lanes and method == "GET":
+                lane = self.lanes.get(path[1:].partition("/")[0])
+                if lane is not None and await self._replay(lane, scope, exchange, send, added, joins_vary):
+                    return
+            elif self.body_lanes and method == "POST":
                 body_lane = self.body_lanes.get(path)
                 if body_lane is not None:
                     rest = await self._answer_from_body(body_lane, scope, receive, exchange, send, added, joins_vary)
