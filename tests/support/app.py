@@ -29,6 +29,17 @@ async def feed_connected(app: Litestar) -> None:
         await asyncio.sleep(0.02)
 
 
+async def feed_noticed_cut(app: Litestar) -> None:
+    """Wait until the app's change feed has noticed its connection was cut (the server's termination reaches its
+    socket on the app's event loop a moment after `pg_terminate_backend` returns)."""
+    feed: ChangeFeed = app.state.change_feed
+    for _ in range(250):
+        if not feed.healthy:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the change feed did not notice its connection was cut")
+
+
 async def flush(app: Litestar) -> None:
     """Wait for the app's own flusher (the test client runs the app on another event loop)."""
     recorder: ScanRecorder = app.state.scan_recorder

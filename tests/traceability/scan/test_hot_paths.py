@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from service.traceability.scan.caches import TraceCaches
-from tests.support.app import feed_up, flush
+from tests.support.app import feed_noticed_cut, feed_up, flush
 from tests.support.factories import GTIN, scan_count
 
 
@@ -54,6 +54,8 @@ async def test_a_change_while_the_listener_is_cut_off_is_not_missed(
         "select pg_terminate_backend(pid) from pg_stat_activity "
         "where datname = current_database() and pid <> pg_backend_pid() and query like 'LISTEN%'"
     )
+    # a change committed before the app can know of the cut is, to the app, one made before it: wait until it knows
+    await feed_noticed_cut(app)
     await db.execute(
         "update batches set status = 'recalled', recall_reason = 'Kiểm tra lại', recalled_at = now() where id = $1",
         batch["id"],
