@@ -27,6 +27,7 @@ from bench import faults, scale, wrk
 from bench import statistics as bench_statistics
 from bench.report import Row, Summary, render_table, summarise, table_line, target
 from bench.seed_large import Fixture, seed_large
+from service.__main__ import SERVER_LOOP
 from service.auth.guards import build_jwt_auth
 from service.core.db import EmbeddedPostgres
 from service.settings import Settings
@@ -156,7 +157,7 @@ def start_bare_app(port: int) -> subprocess.Popen[bytes]:
     """The bare Litestar app under the same granian settings as `python -m service serve`."""
     command = [
         sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "bench.bare_app:build",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS, "--no-access-log",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS, "--no-access-log", *SERVER_LOOP,
     ]  # fmt: skip
     return subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
 

@@ -24,6 +24,10 @@ from service.settings import ConfigError, Settings
 from service.storage import build_media_store
 from service.tourism.media.narration import NarrationError
 
+# granian's event loop: uvloop (libuv's, in C) wherever it installs (pyproject.toml), asyncio's own elsewhere;
+# the bench's bare app and the tests' servers are started with the same
+SERVER_LOOP = ("--loop", "uvloop") if sys.platform != "win32" else ()
+
 
 class DatabaseSession:
     """The DSN to use: DATABASE_URL, or the embedded server started (and stopped) for this command."""
@@ -185,7 +189,7 @@ def serve(settings: Settings, dsn: str) -> int:
         sys.executable, "-m", "granian",
         "--interface", "asgi", "--factory", "service.asgi:build",
         "--host", settings.host, "--port", str(settings.port),
-        "--workers", str(settings.workers), "--respawn-failed-workers", "--no-access-log",
+        "--workers", str(settings.workers), "--respawn-failed-workers", "--no-access-log", *SERVER_LOOP,
     ]  # fmt: skip
     env = {**os.environ, "DATABASE_URL": dsn}  # the workers build the app from the DSN settled on here
     print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})", flush=True)

@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from playwright.async_api import Browser, Page
 
+from service.__main__ import SERVER_LOOP
 from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,7 +63,7 @@ def live_server(settings: Settings) -> Iterator[str]:
     }
     command = [
         sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "service.asgi:build",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log", *SERVER_LOOP,
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, cwd=REPO, start_new_session=True)
     try:

@@ -17,6 +17,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from service.__main__ import SERVER_LOOP
 from service.app import create_app
 from service.settings import Settings
 from service.traceability.transparency.audit import verify_log
@@ -147,7 +148,7 @@ async def server(settings: Settings) -> AsyncIterator[str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         *("-m", "granian", "--interface", "asgi", "--factory", "service.asgi:build"),
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log"),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log", *SERVER_LOOP),
         env=env,
         cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL,
