@@ -159,10 +159,13 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def table_line(name: str, target: str, met: str, *, conns: str = "", p50: str = "", live: str = "") -> str:
+def table_line(
+    name: str, target: str, met: str, *, conns: str = "", p50: str = "", live: str = "", bare: str = ""
+) -> str:
     """A line of the results table that is not a wrk row (memory, the province overview); other cells empty."""
     cells = dict.fromkeys(COLUMNS, "")
-    cells.update({"path": name, "conns": conns, "p50 ms": p50, "× service /health/live": live, "target": target})
+    cells.update({"path": name, "conns": conns, "p50 ms": p50, "× bare Litestar": bare, "× service /health/live": live})
+    cells["target"] = target
     cells["met"] = met
     return "| " + " | ".join(cells.values()) + " |"
 

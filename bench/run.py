@@ -13,6 +13,7 @@ import base64
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -192,6 +193,8 @@ class Bench:
         self.token = token_for(fixture)
         self.auth = {"Authorization": f"Bearer {self.token}"}
         self.baselines: list[float] = []
+        # /health/live ÷ the bare route in each pair of 64-connection reference windows (bare, then live)
+        self.reference_ratios: list[float] = []
 
     def reference(self, connections: int = 64) -> tuple[wrk.WrkResult, wrk.WrkResult]:
         """wrk's figures (req/s, p99) for the bare route and the service's /health/live, now, as long as a row.
@@ -227,6 +230,11 @@ class Bench:
         bare = (bare_before.requests_per_s + bare_after.requests_per_s) / 2
         live = (live_before.requests_per_s + live_after.requests_per_s) / 2
         self.baselines.append(live)
+        self.reference_ratios += [
+            pair[1].requests_per_s / pair[0].requests_per_s
+            for pair in ((bare_before, live_before), (bare_after, live_after))
+            if pair[0].requests_per_s and connections == 64  # as the /health/live row is measured
+        ]
         row = Row(
             name,
             path,
@@ -386,6 +394,7 @@ def run_scenarios(bench: Bench, server_pid: int) -> tuple[list[list[Row]], dict[
     extras: dict[str, object] = {
         "rss_mb": worker_rss_mb(server_pid),
         "baseline_rps_around_each": [round(v) for v in bench.baselines],
+        "live_over_bare_in_references": [round(v, 3) for v in bench.reference_ratios],
     }
     return runs, extras
 
@@ -458,6 +467,19 @@ def write_results(runs: list[list[Row]], extras: dict[str, object]) -> None:
                 "server memory after the runs",
                 "≤ 200 MB RSS per worker",
                 f"{'yes' if worst <= 200 else '**no**'} ({', '.join(f'{v:.0f}' for v in rss)} MB)",
+            )
+        )
+    pairs = extras.get("live_over_bare_in_references", [])
+    if isinstance(pairs, list) and len(pairs) >= 4:
+        # the same quantity as the /health/live row, read from every back-to-back pair of reference windows of
+        # the runs: many short comparisons instead of one, so one window's luck weighs less (informational)
+        quartiles = statistics.quantiles(pairs, n=4)
+        extra_lines.append(
+            table_line(
+                f"service /health/live ÷ bare route, all {len(pairs)} reference pairs (median, quartiles)",
+                "",
+                "",
+                bare=f"{statistics.median(pairs):.2f} ({quartiles[0]:.2f}–{quartiles[2]:.2f})",
             )
         )
     overview = extras.get("province_overview")
