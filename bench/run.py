@@ -28,7 +28,7 @@ from bench import faults, scale, wrk
 from bench import statistics as bench_statistics
 from bench.report import Row, Summary, render_table, summarise, table_line, target
 from bench.seed_large import Fixture, seed_large
-from service.__main__ import SERVER_LOOP
+from service.__main__ import granian_command
 from service.auth.guards import build_jwt_auth
 from service.core.db import EmbeddedPostgres
 from service.settings import Settings
@@ -39,7 +39,7 @@ DATA = ROOT / "var" / "bench"
 JWT_SECRET = "bench-only-secret-0123456789abcdef0123456789"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
 RUNS = max(1, int(os.environ.get("BENCH_RUNS", "1")))
-WORKERS = "2"
+WORKERS = 2
 
 
 def free_port() -> int:
@@ -139,7 +139,7 @@ def server_env(dsn: str, port: int, base: str, signing_key: str) -> dict[str, st
         "DATABASE_URL": dsn,
         "ENV": "production",
         "JWT_SECRET": JWT_SECRET,
-        "WORKERS": WORKERS,
+        "WORKERS": str(WORKERS),
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "PUBLIC_BASE_URL": base,
@@ -156,10 +156,7 @@ def server_env(dsn: str, port: int, base: str, signing_key: str) -> dict[str, st
 
 def start_bare_app(port: int) -> subprocess.Popen[bytes]:
     """The bare Litestar app under the same granian settings as `python -m service serve`."""
-    command = [
-        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "bench.bare_app:build",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", WORKERS, "--no-access-log", *SERVER_LOOP,
-    ]  # fmt: skip
+    command = granian_command("bench.bare_app:build", "127.0.0.1", port, WORKERS)
     return subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL)
 
 
@@ -230,11 +227,12 @@ class Bench:
         bare = (bare_before.requests_per_s + bare_after.requests_per_s) / 2
         live = (live_before.requests_per_s + live_after.requests_per_s) / 2
         self.baselines.append(live)
-        self.reference_ratios += [
-            pair[1].requests_per_s / pair[0].requests_per_s
-            for pair in ((bare_before, live_before), (bare_after, live_after))
-            if pair[0].requests_per_s and connections == 64  # as the /health/live row is measured
-        ]
+        if connections == 64:  # as the /health/live row is measured
+            self.reference_ratios += [
+                live_rps.requests_per_s / bare_rps.requests_per_s
+                for bare_rps, live_rps in ((bare_before, live_before), (bare_after, live_after))
+                if bare_rps.requests_per_s
+            ]
         row = Row(
             name,
             path,

@@ -24,9 +24,18 @@ from service.settings import ConfigError, Settings
 from service.storage import build_media_store
 from service.tourism.media.narration import NarrationError
 
-# granian's event loop: uvloop (libuv's, in C) wherever it installs (pyproject.toml), asyncio's own elsewhere;
-# the bench's bare app and the tests' servers are started with the same
-SERVER_LOOP = ("--loop", "uvloop") if sys.platform != "win32" else ()
+# granian's event loop: uvloop (libuv's, in C) wherever it installs (pyproject.toml), asyncio's own elsewhere
+_SERVER_LOOP = ("--loop", "uvloop") if sys.platform != "win32" else ()
+
+
+def granian_command(factory: str, host: str, port: int, workers: int, *more: str) -> list[str]:
+    """How a server of this project is started: granian's ASGI interface on an app factory, on uvloop, without
+    granian's access log (the edge writes its own). The bench's bare app and the tests' servers use it too, so
+    they run under the very settings production does."""
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", factory,
+        "--host", host, "--port", str(port), "--workers", str(workers), "--no-access-log", *_SERVER_LOOP, *more,
+    ]  # fmt: skip
 
 
 class DatabaseSession:
@@ -185,12 +194,9 @@ def serve(settings: Settings, dsn: str) -> int:
     (from the terminal and from their master) and hang. Here only this process sees Ctrl-C and it asks
     granian to stop once, then the embedded database is stopped after the last worker has gone.
     """
-    command = [
-        sys.executable, "-m", "granian",
-        "--interface", "asgi", "--factory", "service.asgi:build",
-        "--host", settings.host, "--port", str(settings.port),
-        "--workers", str(settings.workers), "--respawn-failed-workers", "--no-access-log", *SERVER_LOOP,
-    ]  # fmt: skip
+    command = granian_command(
+        "service.asgi:build", settings.host, settings.port, settings.workers, "--respawn-failed-workers"
+    )
     env = {**os.environ, "DATABASE_URL": dsn}  # the workers build the app from the DSN settled on here
     print(f"serving on http://{settings.host}:{settings.port}  (workers: {settings.workers})", flush=True)
     for label, path in (

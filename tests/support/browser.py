@@ -7,7 +7,6 @@ axe-core comes from npm (tools/axe, installed by `make node-tools`).
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 import msgspec
 from playwright.async_api import Browser, Page
 
-from service.__main__ import SERVER_LOOP
+from service.__main__ import granian_command
 from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,10 +60,7 @@ def live_server(settings: Settings) -> Iterator[str]:
         "DB_POOL_MIN": "0",
         "DB_POOL_MAX": "4",
     }
-    command = [
-        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "service.asgi:build",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log", *SERVER_LOOP,
-    ]  # fmt: skip
+    command = granian_command("service.asgi:build", "127.0.0.1", port, 1)
     server = subprocess.Popen(command, env=env, cwd=REPO, start_new_session=True)
     try:
         deadline = time.monotonic() + 60

@@ -17,7 +17,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service.__main__ import SERVER_LOOP
+from service.__main__ import granian_command
 from service.app import create_app
 from service.settings import Settings
 from service.traceability.transparency.audit import verify_log
@@ -146,9 +146,7 @@ async def server(settings: Settings) -> AsyncIterator[str]:
         "MEDIA_DIR": settings.media_dir,
     }
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *("-m", "granian", "--interface", "asgi", "--factory", "service.asgi:build"),
-        *("--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-access-log", *SERVER_LOOP),
+        *granian_command("service.asgi:build", "127.0.0.1", port, 1),
         env=env,
         cwd=ROOT,
         stdout=asyncio.subprocess.DEVNULL,
