@@ -17,6 +17,14 @@ BATCH_COLUMNS = (
     "plot_id, photos, expiry_date, notes, status, recall_reason, recalled_at, phi_violation, created_at, updated_at"
 )
 EVENT_COLUMNS = f"{HASHED_COLUMNS}, record_time, prev_hash, hash"
+# The CTE that lets a transaction queueing a chain head commit without waiting for the disk (migration 0280's
+# queue). Its durability comes from the sequencing every such writer runs after its commit, on the same
+# connection, before it answers (`log_pending_heads`): that commit is synchronous and comes later in the WAL,
+# and PostgreSQL flushes the WAL in order, so once it (or the sequencer whose commit logged this head, which
+# read this commit) is on disk, so is this transaction. A crash before then loses a write nobody was told of;
+# a phone retries it under its idempotency key. One WAL flush per group of writers instead of two per writer:
+# the writers no longer queue on the WAL write lock (bench/README.md, session 13).
+QUEUE_WITHOUT_FLUSH = "quick as (select set_config('synchronous_commit', 'off', true))"
 
 
 class BatchPrecheck(msgspec.Struct, kw_only=True):
@@ -99,11 +107,12 @@ async def insert_batch_with_first_event(
     idempotency: tuple[str, str, str, int, Any] | None,
 ) -> None:
     """Batch, its first event, its head queued for the transparency log and (when given) the idempotency record
-    in ONE statement: atomic, one round trip. The caller then logs the queued head (`log_pending_heads`)."""
+    in ONE statement: atomic, one round trip. Committed without waiting for the disk (QUEUE_WITHOUT_FLUSH): the
+    caller then logs the queued head (`log_pending_heads`), which makes it durable before the answer."""
     key, operation, request_hash, status_code, response = idempotency or (None, None, None, None, None)
     await conn.execute(
-        """
-        with b as (
+        f"""
+        with {QUEUE_WITHOUT_FLUSH}, b as (
             insert into batches (id, product_id, organization_id, lot, code, quantity, quantity_available, unit,
                 harvest_date, harvest_end, plot_id, photos, expiry_date, notes, phi_violation, last_seq, last_hash,
                 created_by, created_at, updated_at)
@@ -119,8 +128,8 @@ async def insert_batch_with_first_event(
             insert into idempotency_keys (user_id, key, operation, request_hash, status_code, response)
             select $15, $35, $36, $37, $38, $39 from b where $35::text is not null
         )
-        insert into transparency_pending (batch_id, code, seq, hash) select b.id, $5, 1, $33 from b
-        """,
+        insert into transparency_pending (batch_id, code, seq, hash) select b.id, $5, 1, $33 from b, quick
+        """,  # noqa: S608 - constant SQL fragment
         batch.id,
         batch.product_id,
         batch.organization_id,
@@ -216,15 +225,17 @@ async def insert_event(conn: asyncpg.Connection, event: ChainedEvent, prev_hash:
 async def advance_head(conn: asyncpg.Connection, batch_id: uuid.UUID, seq: int, hash_: str) -> None:
     """Move the head and queue it for the transparency log in the same statement: never one without the other.
 
-    The caller logs the queued head once its transaction has committed (`log_pending_heads`).
+    The caller logs the queued head once its transaction has committed (`log_pending_heads`), on this connection:
+    the transaction commits without waiting for the disk (QUEUE_WITHOUT_FLUSH) and that makes it durable.
     """
     await conn.execute(
-        """
-        with head as (
+        f"""
+        with {QUEUE_WITHOUT_FLUSH}, head as (
             update batches set last_seq = $2, last_hash = $3, updated_at = now() where id = $1 returning id, code
         )
-        insert into transparency_pending (batch_id, code, seq, hash) select head.id, head.code, $2, $3 from head
-        """,
+        insert into transparency_pending (batch_id, code, seq, hash)
+        select head.id, head.code, $2, $3 from head, quick
+        """,  # noqa: S608 - constant SQL fragment
         batch_id,
         seq,
         hash_,
@@ -234,10 +245,10 @@ async def advance_head(conn: asyncpg.Connection, batch_id: uuid.UUID, seq: int, 
 async def log_pending_heads(conn: asyncpg.Connection) -> int:
     """Give every queued chain head its leaf in the transparency log (migration 0280); how many were logged.
 
-    Called right after the transaction that queued a head has committed, so the answer to that request is
-    only sent once the head is in the log. Inside a transaction it does nothing: that transaction's own
-    heads are not committed yet (and sequencing would hold the log's lock until it ends); its caller logs
-    them after the commit.
+    Called right after the transaction that queued a head has committed, on the same connection, so the answer
+    to that request is only sent once the head is in the log, and the write on disk (QUEUE_WITHOUT_FLUSH).
+    Inside a transaction it does nothing: that transaction's own heads are not committed yet (and sequencing
+    would hold the log's lock until it ends); its caller logs them after the commit.
     """
     if conn.is_in_transaction():
         return 0
