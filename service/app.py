@@ -159,7 +159,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # request ids, CORS, request metrics and access lines around everything, routing included, in one pass over
     # the headers (core/edge.py)
     # and the warm lanes: prepared answers replayed before routing, registered by the domains' lifespans
-    app.asgi_handler = app.state.edge = Edge(app.asgi_handler, expose_headers=EXPOSED_HEADERS, metrics=metrics)
+    app.asgi_handler = app.state.edge = edge = Edge(app.asgi_handler, expose_headers=EXPOSED_HEADERS, metrics=metrics)
+    app.on_shutdown.append(edge.access.flush)  # the access lines still queued
     if settings.serves_schema:
         finish_lazily(app)
     return app

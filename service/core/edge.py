@@ -15,7 +15,9 @@ The request id is the client's `X-Request-ID` when it is sane (a phone's retry k
 one; it is echoed on the answer and set for the logs and problem documents. The request metrics and the
 access line are kept here too, once per request, after the answer: under the route template the router
 wrote into the scope (or the lane's), so a route's labels cost a dict lookup and no middleware layer per
-route (service/core/observability.py); requests no route took (404, 405) count under one series.
+route (service/core/observability.py); requests no route took (404, 405) count under one series. Access
+lines (when INFO is on for `service.access`) are queued and written in batches on standard output
+(observability.AccessLines; `app.on_shutdown` writes what is left).
 
 **Warm lanes.** A GET whose answer a route prepared before (core/prepared.py: the resolver's redirect, the
 shopper pages) is replayed here, before routing: the route registers a `Lane` for its first path segment,
@@ -46,11 +48,11 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 
 from service.core.observability import (
     PREFLIGHT,
+    AccessLines,
     Exchange,
     RequestMetrics,
     access_log,
     current_exchange,
-    log_access,
     new_request_id,
     sane_request_id,
 )
@@ -105,6 +107,7 @@ class Edge:
         # the requests being answered (their route is read when a scrape asks: RequestMetrics.in_progress)
         self.in_flight: dict[Exchange, None] = metrics.in_flight if metrics is not None else {}
         self.body_lanes: dict[str, BodyLane] = {}
+        self.access = AccessLines()
         self.simple = (
             (_ALLOW_ORIGIN, b"*"),
             (b"access-control-expose-headers", ", ".join(sorted(set(expose_headers))).encode("latin-1")),
@@ -178,7 +181,7 @@ class Edge:
             if self.metrics is not None:  # under the route's template: the router's, or the lane's for a replay
                 self.metrics.finish(method, scope.get("path_template"), exchange.status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
-                log_access(method, path, exchange.status, elapsed)
+                self.access.add(method, path, exchange.status, elapsed, exchange.header)
             current_exchange.reset(token)
 
     async def _replay(

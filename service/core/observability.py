@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 import sys
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -156,13 +157,81 @@ PREFLIGHT = "(preflight)"
 NOT_COUNTED = "/metrics"
 
 
-def log_access(method: str, path: str, status: int, elapsed: float) -> None:
-    """The access line of one request (when INFO is on for `service.access`)."""
-    if access_log.isEnabledFor(logging.INFO):
-        access_log.info(
+class AccessLine(msgspec.Struct):
+    """One request as its access line reads (the keys of the JSON log lines, JsonFormatter, in the same order)."""
+
+    ts: str
+    level: str
+    logger: str
+    msg: str
+    request_id: str
+    method: str
+    path: str
+    status: int
+    ms: float
+
+
+_wall_clock = time.time
+
+
+class AccessLines:
+    """The access line of every request, one JSON object per line on standard output, written in batches.
+
+    Through `logging` a line cost ~13 us of the event loop's time (a LogRecord, the formatter's strftime, a
+    write and a flush per request: more than the whole of a warm shopper page's own work), so production, which
+    logs at INFO, answered cheap requests at about half the rate the benchmark measured at WARNING. Here a line
+    is one msgspec encoding (its timestamp formatted once a second) appended to a list; the list is written in
+    one call when it holds `max_lines`, or `max_delay` seconds after its first line, and when the app shuts
+    down. A worker killed outright loses at most that fraction of a second of access lines, never another log.
+
+    Standard output, apart from the other logs on standard error: Fly.io collects both, and a consumer that
+    wants only one of the two streams can have it.
+    """
+
+    def __init__(self, *, max_lines: int = 256, max_delay: float = 0.2) -> None:
+        self.max_lines = max_lines
+        self.max_delay = max_delay
+        self._lines: list[bytes] = []
+        self._encode = msgspec.json.Encoder().encode
+        self._next_second = 0.0  # the wall clock's next whole second: the timestamp is formatted again then
+        self._ts = ""
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, method: str, path: str, status: int, elapsed: float, request_id: bytes) -> None:
+        """Queue the line of one answered request (on the event loop's thread, as the edge calls it)."""
+        now = _wall_clock()
+        if now >= self._next_second:
+            second = int(now)
+            self._next_second, self._ts = second + 1, time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(second))
+        line = AccessLine(
+            self._ts,
+            "INFO",
+            "service.access",
             "request",
-            extra={"fields": {"method": method, "path": path, "status": status, "ms": round(elapsed * 1000, 2)}},
+            request_id.decode("latin-1"),
+            method,
+            path,
+            status,
+            int(elapsed * 100_000 + 0.5) / 100,  # ms to two decimals (round() costs three times as much)
         )
+        self._lines.append(self._encode(line))
+        if len(self._lines) >= self.max_lines:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.max_delay, self.flush)
+
+    def flush(self) -> None:
+        """Write the queued lines now (the stream is looked up here: a test's captured stdout, a reopened one)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._lines:
+            return
+        lines, self._lines = self._lines, []
+        lines.append(b"")
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout: the lines are dropped, not the app
+            sys.stdout.write(b"\n".join(lines).decode())
+            sys.stdout.flush()
 
 
 class RequestMetrics(Collector):
