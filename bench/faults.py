@@ -12,6 +12,7 @@ count. Lost is answered minus stored, when positive.
 """
 
 import asyncio
+import base64
 import os
 import signal
 import subprocess
@@ -160,11 +161,13 @@ def _share(result: wrk.WrkResult, normal: wrk.WrkResult) -> dict[str, Any]:
     }
 
 
-def sigterm(fx: Fixture, dsn: str, server_env: dict[str, str], port: int, root: Path) -> dict[str, Any]:
+def sigterm(fx: Fixture, dsn: str, server_env: dict[str, str], port: int) -> dict[str, Any]:
     """A second server, scans driven at it, SIGTERM while they arrive: every answered scan is stored."""
+    from bench import run  # run imports this module
+
     base = f"http://127.0.0.1:{port}"
     env = {**server_env, "PORT": str(port), "PUBLIC_BASE_URL": base, "JOBS_IN_SERVER": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=root, start_new_session=True)
+    server = run.start_service(env)
     try:
         seconds_until_ready(base, limit=60)
         resolver = f"{base}/01/{fx.gtin}/10/{fx.gtin_lot}"
@@ -200,7 +203,7 @@ def measure(
     base: str, fx: Fixture, database: EmbeddedPostgres, dsn: str, server_env: dict[str, str], port: int, root: Path
 ) -> dict[str, Any]:
     """Both faults; the README's Faults table is rewritten between its markers."""
-    figures = {"outage": outage(base, fx, database, dsn), "sigterm": sigterm(fx, dsn, server_env, port, root)}
+    figures = {"outage": outage(base, fx, database, dsn), "sigterm": sigterm(fx, dsn, server_env, port)}
     readme = root / "bench" / "README.md"
     text = readme.read_text(encoding="utf-8")
     if README_START in text and README_END in text:
@@ -257,10 +260,8 @@ def main() -> int:
     server: subprocess.Popen[bytes] | None = None
     try:
         fixture = asyncio.run(seed_large(dsn, settings))
-        env = run.server_env(dsn, port, base)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"], env=env, cwd=run.ROOT, start_new_session=True
-        )
+        env = run.server_env(dsn, port, base, base64.b64encode(os.urandom(32)).decode())
+        server = run.start_service(env)
         run.wait_ready(base)
         measure(base, fixture, database, dsn, env, run.free_port(), run.ROOT)
     finally:

@@ -204,7 +204,7 @@ def main() -> int:
     try:
         fixture = asyncio.run(seed_large(dsn, settings))
         env = bench_run.server_env(dsn, port, base, signing_key)
-        processes.append(subprocess.Popen([sys.executable, "-m", "service", "serve"], env=env, cwd=bench_run.ROOT))
+        processes.append(bench_run.start_service(env))
         processes.append(bench_run.start_bare_app(bare_port))
         bench_run.wait_ready(base)
         bench_run.wait_ready(bare_base, "/health/live")
