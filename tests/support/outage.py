@@ -12,6 +12,8 @@ from litestar.testing import AsyncTestClient
 
 from service.core.db import EmbeddedPostgres
 from service.core.migrate import migrate
+from service.settings import Settings
+from tests.conftest import TEST_JWT_SECRET
 
 
 @asynccontextmanager
@@ -28,6 +30,20 @@ async def own_server(data_dir: Path) -> AsyncIterator[tuple[EmbeddedPostgres, st
         yield server, dsn
     finally:
         await asyncio.to_thread(server.stop)
+
+
+def own_settings(tmp_path: Path, dsn: str) -> Settings:
+    """The app on a test's own server: its own media and scan spool, no connection kept open, no jobs."""
+    return Settings(
+        env="test",
+        database_url=dsn,
+        media_dir=str(tmp_path / "media"),
+        scan_spool_dir=str(tmp_path / "spool"),
+        jwt_secret=TEST_JWT_SECRET,
+        public_base_url="https://trace.example.vn",
+        db_pool_min=0,
+        jobs_in_server=False,
+    )
 
 
 async def seconds_until_ready(client: AsyncTestClient[Litestar], limit: float = 20.0) -> float:

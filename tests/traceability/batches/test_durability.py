@@ -17,11 +17,9 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth.service import create_user
-from service.settings import Settings
-from tests.conftest import TEST_JWT_SECRET
 from tests.support import factories as f
 from tests.support.app import feed_connected
-from tests.support.outage import own_server
+from tests.support.outage import own_server, own_settings
 
 PHONE, PASSWORD = "0912000222", "mật-khẩu-an-toàn-1"
 
@@ -50,17 +48,7 @@ async def test_a_registration_and_an_event_answered_201_survive_a_crash_right_af
             await create_user(conn, phone=PHONE, password=PASSWORD, full_name="Nông dân", role="farmer")
         finally:
             await conn.close()
-        settings = Settings(
-            env="test",
-            database_url=dsn,
-            media_dir=str(tmp_path / "media"),
-            scan_spool_dir=str(tmp_path / "spool"),
-            jwt_secret=TEST_JWT_SECRET,
-            public_base_url="https://trace.example.vn",
-            db_pool_min=0,
-            jobs_in_server=False,  # no background sequencing: only the requests' own
-        )
-        app = create_app(settings)
+        app = create_app(own_settings(tmp_path, dsn))  # no jobs: only the requests themselves sequence heads
         async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as client:
             await feed_connected(app)
             login = await client.post("/api/v1/auth/login", json={"phone": PHONE, "password": PASSWORD})

@@ -10,12 +10,10 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth.service import create_user
-from service.settings import Settings
 from service.traceability.scan.scans import ScanRecorder
-from tests.conftest import TEST_JWT_SECRET
 from tests.support.app import feed_connected, flush
 from tests.support.factories import GTIN, assert_problem, scan_count, stored_batch, stored_organization, stored_units
-from tests.support.outage import own_server, seconds_until_ready
+from tests.support.outage import own_server, own_settings, seconds_until_ready
 
 ROUNDS = 40
 
@@ -29,17 +27,7 @@ async def test_shoppers_are_answered_while_postgresql_is_stopped_and_no_scan_is_
             await create_user(conn, phone="0912000111", password="mật-khẩu-an-toàn-1", full_name="Q", role="admin")
         finally:
             await conn.close()
-        settings = Settings(
-            env="test",
-            database_url=dsn,
-            media_dir=str(tmp_path / "media"),
-            scan_spool_dir=str(tmp_path / "spool"),
-            jwt_secret=TEST_JWT_SECRET,
-            public_base_url="https://trace.example.vn",
-            db_pool_min=0,
-            jobs_in_server=False,
-        )
-        app = create_app(settings)
+        app = create_app(own_settings(tmp_path, dsn))
         async with AsyncTestClient(app=app, base_url="https://trace.example.vn") as client:
             await feed_connected(app)
             login = await client.post(
