@@ -165,8 +165,7 @@ def table_line(
     """A line of the results table that is not a wrk row (memory, the province overview); other cells empty."""
     cells = dict.fromkeys(COLUMNS, "")
     cells.update({"path": name, "conns": conns, "p50 ms": p50, "× bare Litestar": bare, "× service /health/live": live})
-    cells["target"] = target
-    cells["met"] = met
+    cells.update({"target": target, "met": met})
     return "| " + " | ".join(cells.values()) + " |"
 
 

@@ -84,6 +84,10 @@ def current_request_id() -> str | None:
     return None if exchange is None else exchange.rid
 
 
+# every JSON log line's timestamp, the access lines' too (AccessLines)
+_TS_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with the request id, so logs can be searched by request."""
 
@@ -91,7 +95,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "ts": self.formatTime(record, _TS_FORMAT),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -202,11 +206,11 @@ class AccessLines:
         now = _wall_clock()
         if now >= self._next_second:
             second = int(now)
-            self._next_second, self._ts = second + 1, time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(second))
+            self._next_second, self._ts = second + 1, time.strftime(_TS_FORMAT, time.localtime(second))
         line = AccessLine(
             self._ts,
             "INFO",
-            "service.access",
+            access_log.name,
             "request",
             request_id.decode("latin-1"),
             method,

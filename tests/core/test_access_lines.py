@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -16,12 +15,9 @@ from service.settings import Settings
 
 
 @pytest.fixture
-def access_lines_on() -> Iterator[None]:
-    """INFO for `service.access`, as production logs (LOG_LEVEL=INFO)."""
-    before = access_log.level
-    access_log.setLevel(logging.INFO)
-    yield
-    access_log.setLevel(before)
+def access_lines_on(caplog: pytest.LogCaptureFixture) -> None:
+    """INFO for `service.access`, as production logs (LOG_LEVEL=INFO); put back after the test."""
+    caplog.set_level(logging.INFO, logger=access_log.name)
 
 
 def lines(captured: str) -> list[dict[str, Any]]:
@@ -75,14 +71,10 @@ async def test_a_busy_worker_writes_a_full_batch_at_once_and_the_rest_later(caps
 
 
 async def test_no_access_lines_below_info(
-    client: AsyncTestClient[Litestar], capsys: pytest.CaptureFixture[str]
+    client: AsyncTestClient[Litestar], capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    before = access_log.level
-    access_log.setLevel(logging.WARNING)
-    try:
-        capsys.readouterr()
-        assert (await client.get("/health/live")).status_code == 200
-        await asyncio.sleep(0.5)
-        assert lines(capsys.readouterr().out) == []
-    finally:
-        access_log.setLevel(before)
+    caplog.set_level(logging.WARNING, logger=access_log.name)
+    capsys.readouterr()
+    assert (await client.get("/health/live")).status_code == 200
+    await asyncio.sleep(0.5)
+    assert lines(capsys.readouterr().out) == []

@@ -24,6 +24,8 @@ EVENT_COLUMNS = f"{HASHED_COLUMNS}, record_time, prev_hash, hash"
 # read this commit) is on disk, so is this transaction. A crash before then loses a write nobody was told of;
 # a phone retries it under its idempotency key. One WAL flush per group of writers instead of two per writer:
 # the writers no longer queue on the WAL write lock (bench/README.md, session 13).
+# The statement must name `quick` in a FROM: PostgreSQL does not run a plain CTE nobody reads (unnamed, the
+# transaction would simply wait for the disk as before).
 QUEUE_WITHOUT_FLUSH = "quick as (select set_config('synchronous_commit', 'off', true))"
 
 
