@@ -98,7 +98,8 @@ class JobRunner:
         try:
             got = await queries.try_lead(conn)  # type: ignore[arg-type]  # the pool's proxy is a Connection
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-            await self.context.pool.release(conn)
+            # the lock may have been granted before the error: never hand the connection to someone else
+            conn.terminate()
             return False
         if not got:
             await self.context.pool.release(conn)
@@ -163,8 +164,14 @@ class JobRunner:
             self._task = None
         if self._lock_conn is not None:
             conn, self._lock_conn, self.leading = self._lock_conn, None, False
-            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            try:
                 await conn.execute("select pg_advisory_unlock_all()")
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                # the pool does not undo session state (core/db.py: keep_session): a connection that may still
+                # hold the lock is closed, so the next runner to borrow it cannot lead beside this one
+                with contextlib.suppress(asyncpg.InterfaceError):
+                    conn.terminate()
+                return
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 await self.context.pool.release(conn)
 
