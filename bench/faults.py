@@ -12,7 +12,6 @@ count. Lost is answered minus stored, when positive.
 """
 
 import asyncio
-import base64
 import os
 import signal
 import subprocess
@@ -245,22 +244,18 @@ def main() -> int:
     """Alone: seed, start the server as `make bench` does, measure the faults only."""
     from bench import run
     from bench.seed_large import seed_large
-    from service.settings import Settings
 
     run.DATA.mkdir(parents=True, exist_ok=True)
     port = run.free_port()
     base = f"http://127.0.0.1:{port}"
-    media = str(run.DATA / "media")
-    settings = Settings(
-        env="production", database_url="postgresql://placeholder/none", jwt_secret=run.JWT_SECRET,
-        public_base_url=base, media_dir=media,
-    )  # fmt: skip
+    signing_key = run.new_signing_key()
+    settings = run.seeding_settings(base, signing_key)
     database = EmbeddedPostgres(run.DATA / "pg")
     dsn = database.start()
     server: subprocess.Popen[bytes] | None = None
     try:
         fixture = asyncio.run(seed_large(dsn, settings))
-        env = run.server_env(dsn, port, base, base64.b64encode(os.urandom(32)).decode())
+        env = run.server_env(dsn, port, base, signing_key)
         server = run.start_service(env)
         run.wait_ready(base)
         measure(base, fixture, database, dsn, env, run.free_port(), run.ROOT)

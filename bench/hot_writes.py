@@ -11,7 +11,6 @@ the references and the rows whose tail the scan buffer's flushes touch: the two 
 """
 
 import asyncio
-import base64
 import collections
 import os
 import subprocess
@@ -28,7 +27,6 @@ from bench import wrk
 from bench.report import Row, target
 from bench.seed_large import seed_large
 from service.core.db import EmbeddedPostgres
-from service.settings import Settings
 
 WORKER_PIDS: list[int] = []
 
@@ -189,15 +187,8 @@ def main() -> int:
     data.mkdir(parents=True, exist_ok=True)
     port, bare_port = bench_run.free_port(), bench_run.free_port()
     base, bare_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{bare_port}"
-    signing_key = base64.b64encode(os.urandom(32)).decode()
-    settings = Settings(
-        env="production",
-        log_signing_key=signing_key,
-        database_url="postgresql://placeholder/none",
-        jwt_secret=bench_run.JWT_SECRET,
-        public_base_url=base,
-        media_dir=str(data / "media"),
-    )
+    signing_key = bench_run.new_signing_key()
+    settings = bench_run.seeding_settings(base, signing_key)
     database = EmbeddedPostgres(data / "pg")
     dsn = database.start()
     processes: list[subprocess.Popen[bytes]] = []

@@ -94,15 +94,8 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     bare_port = free_port()
     bare_base = f"http://127.0.0.1:{bare_port}"
-    signing_key = base64.b64encode(os.urandom(32)).decode()
-    settings = Settings(
-        env="production",
-        log_signing_key=signing_key,
-        database_url="postgresql://placeholder/none",
-        jwt_secret=JWT_SECRET,
-        public_base_url=base,
-        media_dir=str(DATA / "media"),
-    )
+    signing_key = new_signing_key()
+    settings = seeding_settings(base, signing_key)
     database = EmbeddedPostgres(DATA / "pg")
     dsn = database.start()
     server: subprocess.Popen[bytes] | None = None
@@ -131,6 +124,24 @@ def main() -> int:
                 process.wait(timeout=60)
         database.stop()
     return 0
+
+
+def new_signing_key() -> str:
+    """A throwaway key for the transparency log's checkpoints, one per run (production refuses to start
+    without one); the seeder and the server sign with the same."""
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def seeding_settings(base: str, signing_key: str) -> Settings:
+    """The settings the seeder runs with (bench/seed_large.py); the server reads its own from server_env."""
+    return Settings(
+        env="production",
+        log_signing_key=signing_key,
+        database_url="postgresql://placeholder/none",
+        jwt_secret=JWT_SECRET,
+        public_base_url=base,
+        media_dir=str(DATA / "media"),
+    )
 
 
 def server_env(dsn: str, port: int, base: str, signing_key: str) -> dict[str, str]:
