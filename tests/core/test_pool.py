@@ -7,7 +7,7 @@ outside the three places that use their own connections (or give their lock back
 """
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -22,11 +22,23 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def one_connection(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def pool_of(database_url: str) -> AsyncIterator[Callable[[int], Awaitable[asyncpg.Pool]]]:
+    """Pools of exactly `size` connections on the test's database (closed after the test)."""
+    pools: list[asyncpg.Pool] = []
+
+    async def make(size: int) -> asyncpg.Pool:
+        pools.append(await create_pool(database_url, min_size=size, max_size=size))
+        return pools[-1]
+
+    yield make
+    for pool in pools:
+        await pool.close()
+
+
+@pytest.fixture
+async def one_connection(pool_of: Callable[[int], Awaitable[asyncpg.Pool]]) -> asyncpg.Pool:
     """One connection in the pool: whoever borrows next gets exactly the connection given back."""
-    pool = await create_pool(database_url, min_size=1, max_size=1)
-    yield pool
-    await pool.close()
+    return await pool_of(1)
 
 
 async def backend(pool: asyncpg.Pool) -> int:
@@ -59,11 +71,9 @@ async def test_a_transactions_own_settings_end_with_it(one_connection: asyncpg.P
 
 
 @pytest.fixture
-async def two_connections(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+async def two_connections(pool_of: Callable[[int], Awaitable[asyncpg.Pool]]) -> asyncpg.Pool:
     """A leader holds one connection and borrows another for its record of runs."""
-    pool = await create_pool(database_url, min_size=2, max_size=2)
-    yield pool
-    await pool.close()
+    return await pool_of(2)
 
 
 async def advisory_locks(db: asyncpg.Connection) -> int:
