@@ -5,7 +5,7 @@ from typing import Literal
 import asyncpg
 import msgspec
 
-from service.tourism.geo import bbox_around, haversine_m
+from service.tourism.geo import EARTH_RADIUS_M, bbox_around, haversine_m
 from service.tourism.guide.counts import (
     DownloadCount,
     PlayCount,
@@ -49,14 +49,19 @@ class NearbyPlace(msgspec.Struct, frozen=True, kw_only=True):
 async def sites_near(
     conn: asyncpg.Connection, lat: float, lon: float, lang: str, limit: int, *, base_url: str = ""
 ) -> list[NearbyPlace]:
-    """Published sites and points within 50 km, nearest first, from one indexed bounding-box query."""
-    min_lat, max_lat, min_lon, max_lon = bbox_around(lat, lon, NEAR_RADIUS_M)
-    rows = await queries.published_places_in_box(conn, min_lat, max_lat, min_lon, max_lon)
+    """The published sites and points nearest to a place within 50 km, nearest first: one indexed query."""
+    rows = await queries.published_places_nearest(
+        conn,
+        lat,
+        lon,
+        radius_m=NEAR_RADIUS_M,
+        box=bbox_around(lat, lon, NEAR_RADIUS_M),
+        limit=limit,
+        earth_radius_m=EARTH_RADIUS_M,
+    )
     places: list[NearbyPlace] = []
     for row in rows:
         distance = haversine_m(lat, lon, row.lat, row.lon)
-        if distance > NEAR_RADIUS_M:
-            continue
         picked = pick_language(row.texts, lang)
         text = picked[1] if picked else {}
         is_site = row.kind == "site"

@@ -149,25 +149,43 @@ class PlaceRow(msgspec.Struct, kw_only=True):
     lon: float
 
 
-async def published_places_in_box(
-    conn: asyncpg.Connection, min_lat: float, max_lat: float, min_lon: float, max_lon: float
-) -> list[PlaceRow]:
-    """Published sites and points inside a bounding box: one indexed query, the caller measures distances."""
-    rows = await conn.fetch(
-        """
+_NEAREST_SQL = """
+select kind, slug, site_slug, texts, lat, lon from (
+    select boxed.*, 2 * $3 * asin(least(1.0, sqrt(
+        power(sin(radians(lat - $1) / 2), 2)
+        + cos(radians($1)) * cos(radians(lat)) * power(sin(radians(lon - $2) / 2), 2)
+    ))) as distance_m  -- great-circle metres from ($1, $2): the formula of geo.haversine_m
+    from (
         select 'site' as kind, s.slug, s.slug as site_slug, s.texts, s.lat, s.lon
         from tourism_sites s
-        where s.status = 'published' and s.lat between $1 and $2 and s.lon between $3 and $4
+        where s.status = 'published' and s.lat between $5 and $6 and s.lon between $7 and $8
         union all
         select 'point', p.slug, s.slug, p.texts, p.lat, p.lon
         from tourism_points p join tourism_sites s on s.id = p.site_id
-        where s.status = 'published' and p.lat between $1 and $2 and p.lon between $3 and $4
-        """,
-        min_lat,
-        max_lat,
-        min_lon,
-        max_lon,
-    )
+        where s.status = 'published' and p.lat between $5 and $6 and p.lon between $7 and $8
+    ) boxed
+) measured
+where distance_m <= $4
+order by distance_m, kind <> 'site', slug
+limit $9
+"""
+
+
+async def published_places_nearest(
+    conn: asyncpg.Connection,
+    lat: float,
+    lon: float,
+    *,
+    radius_m: float,
+    box: tuple[float, float, float, float],
+    limit: int,
+    earth_radius_m: float,
+) -> list[PlaceRow]:
+    """The `limit` published sites and points nearest to (lat, lon) within radius_m, nearest first (sites before
+    points at equal distance). The box (min_lat, max_lat, min_lon, max_lon) holding the circle takes the indexes;
+    distances, order and limit are the database's, so a site with ten thousand points sends back `limit` rows,
+    not ten thousand (a shopper page asks on every cache miss)."""
+    rows = await conn.fetch(_NEAREST_SQL, lat, lon, earth_radius_m, radius_m, *box, max(limit, 0))
     return msgspec.convert([dict(r) for r in rows], list[PlaceRow])
 
 

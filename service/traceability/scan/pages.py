@@ -57,14 +57,19 @@ def _with_nearby(entry: PageEntry, nearby: list[PlaceRef] | None) -> PageEntry:
     return entry
 
 
+def nearby_retry_due(entry: PageEntry) -> bool:
+    """True when the entry was kept without its nearby sites and it is time to ask the tourism side again."""
+    failed = entry.nearby_failed_at
+    return failed is not None and time.monotonic() - failed >= NEARBY_RETRY_SECONDS
+
+
 async def _retry_nearby(entry: PageEntry | None, nearby_sites: NearbySites | None, lang: str) -> None:
     """A page kept without its nearby sites (the tourism side failed) asks again once the retry is due.
 
     Only the tourism side is asked again (the page's own data stands); on success the entry's renderings and
     prepared answers are dropped and its version (so its ETag) changes. One retry at a time per entry.
     """
-    failed = None if entry is None else entry.nearby_failed_at
-    if entry is None or failed is None or time.monotonic() - failed < NEARBY_RETRY_SECONDS:
+    if entry is None or not nearby_retry_due(entry):
         return
     entry.nearby_failed_at = time.monotonic()
     nearby = await nearby_places(nearby_sites, entry.data, lang)

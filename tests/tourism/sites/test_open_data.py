@@ -1,10 +1,12 @@
 """GeoJSON of sites, points and tours; search; sites near a place."""
 
+import math
 from typing import Any
 
 import asyncpg
 import pytest
 
+from service.tourism.geo import haversine_m
 from service.tourism.public import sites_near
 from service.tourism.sites.search import fold_for_search as fold
 from tests.support.geojson import check_feature_collection
@@ -104,3 +106,32 @@ async def test_sites_near_lists_nearest_first(db: asyncpg.Connection, seeded: st
     assert [p.distance_m for p in places] == sorted(p.distance_m for p in places)
     assert all(p.lang == "en" for p in places)
     assert await sites_near(db, 10.77, 106.70, "vi", 5) == []  # Hồ Chí Minh City: nothing within 50 km
+
+
+async def test_sites_near_are_the_nearest_of_many_points_measured_on_the_sphere(
+    db: asyncpg.Connection, seeded: str
+) -> None:
+    """A site with hundreds of points: the few nearest come back, as the great-circle distance orders them."""
+    site = await db.fetchval("select id from tourism_sites where slug = 'ho-nui-coc'")
+    here = (21.5600, 105.7300)
+    # three hundred points 1-3.4 km north and south, and one in the corner of the 50 km search box (55 km away)
+    await db.executemany(
+        "insert into tourism_points (site_id, slug, lat, lon, radius_m, texts) values ($1, $2, $3, $4, 30, $5)",
+        [
+            *(
+                (site, f"ring-{i}", here[0] + 0.009 * (1 + i % 25 / 10) * (-1) ** i, here[1] + 0.0001 * i, {})
+                for i in range(300)
+            ),
+            (site, "corner", here[0] + 0.35, here[1] + 0.35 / math.cos(math.radians(here[0])), {}),
+        ],
+    )
+    everything = await sites_near(db, *here, "vi", 10_000)
+    assert len(everything) > 300
+    assert all(p.distance_m <= 50_000 for p in everything)
+    assert "corner" not in {p.slug for p in everything}, "inside the box, outside the circle"
+    expected = sorted(everything, key=lambda p: (p.distance_m, p.kind != "site", p.slug))
+    assert everything == expected
+    nearest = await sites_near(db, *here, "vi", 4)
+    assert nearest == everything[:4], "the limit keeps the nearest, not the first found"
+    assert nearest[0].distance_m == pytest.approx(haversine_m(*here, nearest[0].lat, nearest[0].lon), abs=0.1)
+    assert await sites_near(db, *here, "vi", 0) == []

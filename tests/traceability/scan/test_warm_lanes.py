@@ -174,3 +174,39 @@ async def test_an_odd_host_header_is_left_to_the_router(
     assert (await client.get(page)).status_code == 200
     refused = await client.get(page, headers={"Host": "bad host\\name"})
     assert refused.status_code == 400, "the router refuses a malformed Host; the lane must not answer it"
+
+
+async def test_a_page_kept_without_its_nearby_sites_stays_warm_until_asking_again_is_due(
+    app: Litestar, client: AsyncTestClient[Litestar], batch: dict[str, Any], monkeypatch: Any
+) -> None:
+    """The tourism side timing out under load must not send every request of a popular page through routing."""
+    from service.traceability.ports import PlaceRef
+    from service.traceability.scan import pages
+
+    await feed_up(app)
+    asked: list[str] = []
+
+    async def away(nearby_sites: Any, data: Any, lang: str) -> list[PlaceRef] | None:
+        asked.append(lang)
+        return None  # as nearby_places answers when the tourism side failed or took too long
+
+    monkeypatch.setattr(pages, "nearby_places", away)
+    page = f"/trace/{batch['code']}"
+    headers = {"Accept": "application/json", "Accept-Encoding": "identity"}
+    first = await client.get(page, headers=headers)
+    assert first.status_code == 200 and first.json()["nearby"] == []
+    assert _replayable(app, page, headers), "kept without nearby sites, the page is still answered warm"
+    assert _parts(await client.get(page, headers=headers)) == _parts(first)
+    assert asked == ["vi"], "not asked again before the retry is due"
+
+    async def back(nearby_sites: Any, data: Any, lang: str) -> list[PlaceRef] | None:
+        asked.append(lang)
+        return [PlaceRef(name="Hồ Núi Cốc", url="https://trace.example.vn/g/ho-nui-coc", distance_km=4.2)]
+
+    monkeypatch.setattr(pages, "nearby_places", back)
+    monkeypatch.setattr(pages, "NEARBY_RETRY_SECONDS", 0.0)
+    assert not _replayable(app, page, headers), "once the retry is due the route answers, and asks again"
+    later = await client.get(page, headers=headers)
+    assert [place["name"] for place in later.json()["nearby"]] == ["Hồ Núi Cốc"]
+    assert later.headers["etag"] != first.headers["etag"] and len(asked) == 2
+    assert _replayable(app, page, headers), "whole again, the page is replayed as before"
