@@ -5,7 +5,7 @@ from typing import Literal
 import asyncpg
 import msgspec
 
-from service.tourism.geo import EARTH_RADIUS_M, bbox_around, haversine_m
+from service.tourism.geo import EARTH_RADIUS_M, bbox_around
 from service.tourism.guide.counts import (
     DownloadCount,
     PlayCount,
@@ -61,7 +61,6 @@ async def sites_near(
     )
     places: list[NearbyPlace] = []
     for row in rows:
-        distance = haversine_m(lat, lon, row.lat, row.lon)
         picked = pick_language(row.texts, lang)
         text = picked[1] if picked else {}
         is_site = row.kind == "site"
@@ -76,9 +75,9 @@ async def sites_near(
                 lang=picked[0] if picked else lang,
                 lat=row.lat,
                 lon=row.lon,
-                distance_m=round(distance, 1),
+                distance_m=round(row.distance_m, 1),
                 url=url if is_site else f"{url}/{row.slug}",
             )
         )
     places.sort(key=lambda place: (place.distance_m, place.kind != "site", place.slug))
-    return places[: max(limit, 0)]
+    return places

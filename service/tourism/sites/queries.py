@@ -149,8 +149,12 @@ class PlaceRow(msgspec.Struct, kw_only=True):
     lon: float
 
 
+class NearbyRow(PlaceRow, kw_only=True):
+    distance_m: float  # measured by the query (_NEAREST_SQL)
+
+
 _NEAREST_SQL = """
-select kind, slug, site_slug, texts, lat, lon from (
+select kind, slug, site_slug, texts, lat, lon, distance_m from (
     select boxed.*, 2 * $3 * asin(least(1.0, sqrt(
         power(sin(radians(lat - $1) / 2), 2)
         + cos(radians($1)) * cos(radians(lat)) * power(sin(radians(lon - $2) / 2), 2)
@@ -180,13 +184,13 @@ async def published_places_nearest(
     box: tuple[float, float, float, float],
     limit: int,
     earth_radius_m: float,
-) -> list[PlaceRow]:
+) -> list[NearbyRow]:
     """The `limit` published sites and points nearest to (lat, lon) within radius_m, nearest first (sites before
     points at equal distance). The box (min_lat, max_lat, min_lon, max_lon) holding the circle takes the indexes;
     distances, order and limit are the database's, so a site with ten thousand points sends back `limit` rows,
     not ten thousand (a shopper page asks on every cache miss)."""
     rows = await conn.fetch(_NEAREST_SQL, lat, lon, earth_radius_m, radius_m, *box, max(limit, 0))
-    return msgspec.convert([dict(r) for r in rows], list[PlaceRow])
+    return msgspec.convert([dict(r) for r in rows], list[NearbyRow])
 
 
 class PlaceMatch(PlaceRow, kw_only=True):
